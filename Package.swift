@@ -1,0 +1,50 @@
+// swift-tools-version:6.1
+// aigc — a local-first engine and service for AI-generated content. Layers (top may import below):
+// aigc CLI -> AIGCGeneration -> AIGCModels -> AIGCLayers/AIGCSampling/AIGCTokenizers -> AIGCFormats
+// -> AIGCTensor -> AIGCKernels -> CKernels/COpenBLAS. See shared/DESIGN.md and scripts/check-layers.
+import PackageDescription
+
+// Kernel targets are always optimised, also in debug builds, so tests run real models quickly.
+// Haswell (AVX2, FMA, F16C) is the baseline of the machines aigc targets; AVX-512 is detected at run time.
+let fastSwift: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-target-cpu", "haswell"])]
+let fastC: [CSetting] = [.unsafeFlags(["-O3", "-fno-math-errno"])]
+
+let package = Package(
+    name: "aigc",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "aigc", targets: ["aigc"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        .target(name: "CKernels", cSettings: fastC, linkerSettings: [.linkedLibrary("pthread")]),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "AIGCKernels", dependencies: ["CKernels", "COpenBLAS"], swiftSettings: fastSwift),
+        .target(name: "AIGCTensor", dependencies: ["AIGCKernels", "CKernels"]),
+        .target(name: "AIGCFormats", dependencies: ["AIGCTensor", "CKernels", "CZlib"]),
+        .target(name: "AIGCTokenizers"),
+        .target(name: "AIGCLayers", dependencies: ["AIGCTensor", "AIGCKernels", "CKernels"], swiftSettings: fastSwift),
+        .target(name: "AIGCSampling", swiftSettings: fastSwift),
+        .target(name: "AIGCModels", dependencies: ["AIGCLayers", "AIGCTensor"]),
+        .target(name: "AIGCGeneration", dependencies: [
+            "AIGCModels", "AIGCLayers", "AIGCFormats", "AIGCTokenizers", "AIGCSampling", "AIGCTensor", "AIGCKernels", "CZlib",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .executableTarget(name: "aigc", dependencies: [
+            "AIGCGeneration", "AIGCFormats", "AIGCTokenizers",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .target(name: "AIGCTestSupport", dependencies: ["AIGCFormats", "AIGCTensor"], path: "Tests/AIGCTestSupport"),
+        .testTarget(name: "AIGCKernelsTests", dependencies: ["AIGCKernels", "CKernels", "AIGCTestSupport"]),
+        .testTarget(name: "AIGCFormatsTests", dependencies: ["AIGCFormats", "AIGCTensor", "AIGCTestSupport"]),
+        .testTarget(name: "AIGCTokenizersTests", dependencies: ["AIGCTokenizers", "AIGCGeneration", "AIGCFormats", "AIGCTestSupport"]),
+        .testTarget(name: "AIGCSamplingTests", dependencies: ["AIGCSampling"]),
+        .testTarget(name: "AIGCModelsTests", dependencies: ["AIGCModels", "AIGCGeneration", "AIGCFormats", "AIGCTestSupport"]),
+        .testTarget(name: "AIGCGenerationTests", dependencies: ["AIGCGeneration", "AIGCModels", "AIGCFormats", "AIGCTestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["AIGCTestSupport"]),
+    ]
+)

@@ -1,0 +1,145 @@
+// TextGenerator: the autoregressive loop — tokenize, prefill in chunks, then sample one token per
+// step, streaming text as it completes; stops at end-of-sequence, a stop string, or the token limit.
+// After mlx-swift-examples' TokenIterator (Libraries/MLXLMCommon/Evaluate.swift @ b071763).
+import AIGCLayers
+import AIGCModels
+import AIGCSampling
+import AIGCTokenizers
+import Foundation
+
+public final class TextGenerator: @unchecked Sendable {
+    public let loaded: LoadedModel
+    /// Prompt tokens per forward step during prefill (bounds the activation memory).
+    public var prefillChunk = 512
+    /// Ranks best-of-N candidates (default: mean token log-probability).
+    public var reranker: CompletionReranker = TextGenerator.meanLogprobReranker
+
+    public init(_ loaded: LoadedModel) { self.loaded = loaded }
+
+    var model: any TextModel { loaded.model }
+    var tokenizer: Tokenizer { loaded.tokenizer }
+
+    /// Generates a completion. `onText` receives text as it becomes final; return false to stop.
+    public func generate(_ request: GenerationRequest, onText: (String) -> Bool = { _ in true }) throws -> GenerationResult {
+        if let problem = request.sampling.problem() { throw GenerationError.invalidParameter(problem) }
+        guard request.beams >= 1, request.bestOf >= 1, request.maxTokens.map({ $0 >= 0 }) ?? true, request.noRepeatNgramSize >= 0 else {
+            throw GenerationError.invalidParameter("beams, best-of and max tokens must be positive")
+        }
+        if let n = request.logprobs, n < 0 || n > 20 { throw GenerationError.invalidParameter("logprobs must be 0...20 (got \(n))") }
+        if request.beams > 1 { return try beamSearch(request, onText: onText) }
+        if request.bestOf > 1 { return try bestOfN(request, onText: onText) }
+        return try sample(request, seed: request.sampling.seed ?? SeededRandom.randomSeed(), onText: onText)
+    }
+
+    /// The prompt's token ids, checked against the context.
+    public func promptTokens(_ request: GenerationRequest) throws -> [Int] {
+        let tokens = request.promptTokens ?? tokenizer.encode(request.prompt, addSpecial: request.addSpecial, parseSpecial: request.parseSpecial)
+        if tokens.isEmpty { throw GenerationError.emptyPrompt }
+        if tokens.count >= model.contextLength { throw GenerationError.promptTooLong(tokens: tokens.count, context: model.contextLength) }
+        return tokens
+    }
+
+    /// Runs the prompt through the model in chunks; returns the logits after its last token.
+    func prefill(_ tokens: [Int], cache: KVCache, sequence: Int = 0, start: Int = 0) throws -> [Float] {
+        var logits: [Float] = []
+        var offset = 0
+        while offset < tokens.count {
+            let chunk = Array(tokens[offset..<min(tokens.count, offset + prefillChunk)])
+            let isLast = offset + chunk.count == tokens.count
+            var batch = TokenBatch.prompt(chunk, startingAt: start + offset, sequence: sequence)
+            if !isLast { batch.wantsLogits = Array(repeating: false, count: chunk.count) }
+            let out = try model.forward(batch, cache: cache)
+            if isLast { logits = out.values }
+            offset += chunk.count
+        }
+        return logits
+    }
+
+    func sample(_ request: GenerationRequest, seed: UInt64, onText: (String) -> Bool) throws -> GenerationResult {
+        let prompt = try promptTokens(request)
+        let cache = model.makeCache(sequences: 1, contextLength: nil)
+        var clock = Stopwatch()
+        var logits = try prefill(prompt, cache: cache)
+        let promptMs = clock.lap()
+
+        var sampler = Sampler(request.sampling, seed: seed)
+        var history = prompt
+        var detokenizer = StreamingDetokenizer(tokenizer: tokenizer)
+        var stops = StopStringMatcher(request.stop)
+        let stopTokens = tokenizer.stopTokens
+        var generated: [Int] = []
+        var logprobs: [TokenLogprob] = []
+        var text = ""
+        var finish = FinishReason.length
+        let limit = min(request.maxTokens ?? Int.max, model.contextLength - prompt.count)
+        var steps = 0
+
+        func emit(_ piece: String) -> Bool {
+            if piece.isEmpty { return true }
+            text += piece
+            return onText(piece)
+        }
+
+        while generated.count < limit {
+            let token = sampler.sample(logits[...], context: SamplingContext(history: history))
+            if let top = request.logprobs { logprobs.append(Self.logprob(of: token, in: logits, top: top, tokenizer: tokenizer)) }
+            if !request.ignoreEOS && stopTokens.contains(token) {
+                finish = .stop
+                break
+            }
+            generated.append(token)
+            history.append(token)
+            let (visible, stopped) = stops.feed(detokenizer.append(token))
+            if !emit(visible) { finish = .cancelled; break }
+            if stopped { finish = .stop; break }
+            if generated.count >= limit { break }
+            logits = try model.forward(TokenBatch.prompt([token], startingAt: prompt.count + generated.count - 1), cache: cache).values
+            steps += 1
+        }
+        if finish != .stop && finish != .cancelled {
+            let (visible, stopped) = stops.feed(detokenizer.flush())
+            _ = emit(visible)
+            if stopped { finish = .stop } else { _ = emit(stops.flush()) }
+        }
+        let generationMs = clock.lap()
+        let timings = GenerationTimings(loadMs: loaded.loadMilliseconds, promptMs: promptMs,
+                                        promptTokensPerSecond: Double(prompt.count) / max(promptMs, 1e-9) * 1000,
+                                        generationMs: generationMs,
+                                        generationTokensPerSecond: Double(max(generated.count, 1)) / max(generationMs, 1e-9) * 1000)
+        let mean = logprobs.isEmpty ? nil : Double(logprobs.map(\.logprob).reduce(0, +)) / Double(logprobs.count)
+        return GenerationResult(text: text, tokens: generated, promptTokens: prompt, logprobs: request.logprobs == nil ? nil : logprobs,
+                                finishReason: finish, seed: seed, timings: timings, score: mean)
+    }
+
+    /// log softmax(logits)[token] and the `top` most likely alternatives.
+    static func logprob(of token: Int, in logits: [Float], top: Int, tokenizer: Tokenizer) -> TokenLogprob {
+        let normaliser = logSumExp(logits)
+        var best: [(Int, Float)] = []
+        if top > 0 {
+            for (i, l) in logits.enumerated() where best.count < top || l > best[best.count - 1].1 {
+                let at = best.firstIndex { l > $0.1 } ?? best.count
+                best.insert((i, l), at: at)
+                if best.count > top { best.removeLast() }
+            }
+        }
+        return TokenLogprob(token: token, text: tokenizer.piece(token), logprob: logits[token] - normaliser,
+                            top: best.map { TokenAlternative(token: $0.0, text: tokenizer.piece($0.0), logprob: $0.1 - normaliser) })
+    }
+
+    static func logSumExp(_ values: [Float]) -> Float {
+        guard let m = values.max(), m > -.infinity else { return -.infinity }
+        var sum: Double = 0
+        for v in values { sum += Double(expf(v - m)) }
+        return m + Float(log(sum))
+    }
+}
+
+/// Milliseconds between laps.
+struct Stopwatch {
+    private var last = DispatchTime.now().uptimeNanoseconds
+    mutating func lap() -> Double {
+        let now = DispatchTime.now().uptimeNanoseconds
+        defer { last = now }
+        return Double(now - last) / 1e6
+    }
+}

@@ -1,0 +1,73 @@
+// ComputePool: Swift face of the C worker pool (CKernels/pool.c) — parallel loops over task indices.
+import CKernels
+import COpenBLAS
+
+/// A persistent pool of worker threads. `parallelFor` splits work into tasks that the caller and the
+/// workers claim one at a time, so a busy core delays only the task it holds.
+public final class ComputePool: @unchecked Sendable {
+    private let pool: OpaquePointer?
+    /// Threads taking part in a parallel loop, the caller included.
+    public let threads: Int
+
+    public init(threads: Int) {
+        let count = max(1, threads)
+        pool = count > 1 ? aigc_pool_create(Int32(count)) : nil
+        self.threads = pool.map { Int(aigc_pool_threads($0)) } ?? 1
+    }
+
+    deinit {
+        if let pool { aigc_pool_destroy(pool) }
+    }
+
+    /// Runs `body(task, thread)` for every task in `0..<tasks` and returns when all have finished.
+    /// `thread` is in `0..<threads` and identifies the running thread (for per-thread scratch).
+    public func parallelFor(_ tasks: Int, _ body: (_ task: Int, _ thread: Int) -> Void) {
+        if tasks <= 0 { return }
+        if pool == nil || tasks == 1 {
+            for task in 0..<tasks { body(task, 0) }
+            return
+        }
+        withoutActuallyEscaping(body) { escapable in
+            var box = TaskBox(body: escapable)
+            withUnsafeMutablePointer(to: &box) { pointer in
+                aigc_pool_run(pool, Int64(tasks), { context, task, thread in
+                    context!.assumingMemoryBound(to: TaskBox.self).pointee.body(Int(task), Int(thread))
+                }, pointer)
+            }
+        }
+    }
+
+    /// Splits `count` items into contiguous ranges (about `perThread` per thread, at least `minimum`
+    /// items each) and runs `body(range, thread)` on each in parallel.
+    public func parallelRanges(_ count: Int, minimum: Int = 1, perThread: Int = 4,
+                               _ body: (_ range: Range<Int>, _ thread: Int) -> Void) {
+        if count <= 0 { return }
+        let maxTasks = max(1, count / max(1, minimum))
+        let tasks = min(maxTasks, threads == 1 ? 1 : threads * perThread)
+        let chunk = (count + tasks - 1) / tasks
+        parallelFor((count + chunk - 1) / chunk) { task, thread in
+            let start = task * chunk
+            body(start..<min(count, start + chunk), thread)
+        }
+    }
+
+    /// The pool shared by models that are not given one; its size follows `configureShared`.
+    nonisolated(unsafe) public private(set) static var shared = ComputePool(threads: ComputePool.defaultThreads)
+
+    /// Replaces the shared pool (call before starting work, e.g. from `--threads`).
+    public static func configureShared(threads: Int) {
+        if threads != shared.threads { shared = ComputePool(threads: threads) }
+    }
+
+    /// The number of CPUs this process may run on.
+    public static var defaultThreads: Int { max(1, Int(aigc_available_cpus())) }
+}
+
+private struct TaskBox {
+    let body: (Int, Int) -> Void
+}
+
+/// Makes OpenBLAS run on the calling thread only: aigc parallelises around BLAS calls itself.
+public func configureBLASSingleThreaded() {
+    openblas_set_num_threads(1)
+}

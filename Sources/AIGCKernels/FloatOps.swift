@@ -1,0 +1,167 @@
+// Row-wise float kernels used by every architecture: norms, activations, softmax, rotary embeddings.
+// Each takes raw pointers and explicit sizes; the naive twins in Reference/ are the test oracle.
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public typealias FloatPointer = UnsafeMutablePointer<Float>
+public typealias ConstFloatPointer = UnsafePointer<Float>
+
+@inline(__always) private func load8(_ p: ConstFloatPointer, _ i: Int) -> SIMD8<Float> {
+    UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self)
+}
+
+@inline(__always) private func store8(_ p: FloatPointer, _ i: Int, _ v: SIMD8<Float>) {
+    UnsafeMutableRawPointer(p + i).storeBytes(of: v, as: SIMD8<Float>.self)
+}
+
+/// Sum of x[i] * y[i].
+@inline(__always) public func dot(_ x: ConstFloatPointer, _ y: ConstFloatPointer, count n: Int) -> Float {
+    var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>()
+    var i = 0
+    while i + 16 <= n {
+        acc0.addProduct(load8(x, i), load8(y, i))
+        acc1.addProduct(load8(x, i + 8), load8(y, i + 8))
+        i += 16
+    }
+    var sum = (acc0 + acc1).sum()
+    while i < n { sum += x[i] * y[i]; i += 1 }
+    return sum
+}
+
+/// y[i] += a * x[i].
+@inline(__always) public func axpy(into y: FloatPointer, _ a: Float, _ x: ConstFloatPointer, count n: Int) {
+    let va = SIMD8<Float>(repeating: a)
+    var i = 0
+    while i + 8 <= n {
+        var v = load8(UnsafePointer(y), i)
+        v.addProduct(va, load8(x, i))
+        store8(y, i, v)
+        i += 8
+    }
+    while i < n { y[i] += a * x[i]; i += 1 }
+}
+
+/// y[i] += x[i].
+public func add(into y: FloatPointer, _ x: ConstFloatPointer, count n: Int) {
+    var i = 0
+    while i + 8 <= n { store8(y, i, load8(UnsafePointer(y), i) + load8(x, i)); i += 8 }
+    while i < n { y[i] += x[i]; i += 1 }
+}
+
+/// y[i] *= a.
+public func scale(_ y: FloatPointer, by a: Float, count n: Int) {
+    for i in 0..<n { y[i] *= a }
+}
+
+/// y = x / sqrt(mean(x^2) + eps) * weight.
+public func rmsNorm(into y: FloatPointer, _ x: ConstFloatPointer, weight: ConstFloatPointer, count n: Int, eps: Float) {
+    let meanSquare = dot(x, x, count: n) / Float(n)
+    let inv = 1 / (meanSquare + eps).squareRoot()
+    for i in 0..<n { y[i] = x[i] * inv * weight[i] }
+}
+
+/// y = (x - mean) / sqrt(var + eps) * weight + bias.
+public func layerNorm(into y: FloatPointer, _ x: ConstFloatPointer, weight: ConstFloatPointer?, bias: ConstFloatPointer?,
+                      count n: Int, eps: Float) {
+    var mean: Float = 0
+    for i in 0..<n { mean += x[i] }
+    mean /= Float(n)
+    var variance: Float = 0
+    for i in 0..<n { let d = x[i] - mean; variance += d * d }
+    variance /= Float(n)
+    let inv = 1 / (variance + eps).squareRoot()
+    for i in 0..<n {
+        var v = (x[i] - mean) * inv
+        if let weight { v *= weight[i] }
+        if let bias { v += bias[i] }
+        y[i] = v
+    }
+}
+
+/// In-place softmax over n values; returns the log of the normaliser (for log-probabilities).
+@discardableResult
+public func softmax(_ x: FloatPointer, count n: Int) -> Float {
+    var maxValue = -Float.infinity
+    for i in 0..<n where x[i] > maxValue { maxValue = x[i] }
+    if maxValue == -.infinity { return maxValue }
+    var sum: Float = 0
+    for i in 0..<n {
+        let e = expf(x[i] - maxValue)
+        x[i] = e
+        sum += e
+    }
+    let inv = 1 / sum
+    for i in 0..<n { x[i] *= inv }
+    return maxValue + logf(sum)
+}
+
+/// gate[i] = silu(gate[i]) * up[i] (the SwiGLU feed-forward gate).
+public func swiglu(_ gate: FloatPointer, _ up: ConstFloatPointer, count n: Int) {
+    for i in 0..<n {
+        let g = gate[i]
+        gate[i] = g / (1 + expf(-g)) * up[i]
+    }
+}
+
+/// x = silu(x).
+public func silu(_ x: FloatPointer, count n: Int) {
+    for i in 0..<n { x[i] = x[i] / (1 + expf(-x[i])) }
+}
+
+/// x = gelu(x), tanh approximation (GPT-2's "gelu_new").
+public func geluTanh(_ x: FloatPointer, count n: Int) {
+    let c: Float = 0.7978845608028654 // sqrt(2 / pi)
+    for i in 0..<n {
+        let v = x[i]
+        x[i] = 0.5 * v * (1 + tanhf(c * (v + 0.044715 * v * v * v)))
+    }
+}
+
+/// x = gelu(x), exact (erf) form.
+public func geluErf(_ x: FloatPointer, count n: Int) {
+    for i in 0..<n { x[i] = 0.5 * x[i] * (1 + erff(x[i] * 0.7071067811865476)) }
+}
+
+/// How the rotary embedding pairs the dimensions of a head.
+public enum RopeStyle: Sendable {
+    /// Pairs (2i, 2i+1): Meta's original Llama and GGUF `llama` files.
+    case interleaved
+    /// Pairs (i, i + d/2): GPT-NeoX, Hugging Face Llama, Qwen2 GGUF.
+    case neox
+}
+
+/// Rotates `heads` vectors of `headDim` floats (consecutive in `x`) by the angles whose cosines and
+/// sines are given for the first `ropeDims` dimensions (ropeDims/2 values each).
+public func rope(_ x: FloatPointer, heads: Int, headDim: Int, ropeDims: Int, cos: ConstFloatPointer, sin: ConstFloatPointer,
+                 style: RopeStyle) {
+    let half = ropeDims / 2
+    for h in 0..<heads {
+        let v = x + h * headDim
+        switch style {
+        case .interleaved:
+            for i in 0..<half {
+                let a = v[2 * i], b = v[2 * i + 1]
+                v[2 * i] = a * cos[i] - b * sin[i]
+                v[2 * i + 1] = a * sin[i] + b * cos[i]
+            }
+        case .neox:
+            for i in 0..<half {
+                let a = v[i], b = v[i + half]
+                v[i] = a * cos[i] - b * sin[i]
+                v[i + half] = a * sin[i] + b * cos[i]
+            }
+        }
+    }
+}
+
+/// Cosines and sines of the rotary angles at `position`: theta_i = position * base^(-2i/ropeDims) / factor_i.
+public func ropeAngles(position: Int, ropeDims: Int, base: Float, frequencyFactors: ConstFloatPointer?,
+                       cos: FloatPointer, sin: FloatPointer) {
+    for i in 0..<(ropeDims / 2) {
+        var theta = Double(position) * pow(Double(base), -2.0 * Double(i) / Double(ropeDims))
+        if let frequencyFactors { theta /= Double(frequencyFactors[i]) }
+        cos[i] = Float(Glibc.cos(theta))
+        sin[i] = Float(Glibc.sin(theta))
+    }
+}

@@ -1,0 +1,45 @@
+// Naive twins of the fast kernels: plain loops in Double, the oracle the tests compare against.
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public enum Reference {
+    public static func dot(_ x: [Float], _ y: [Float]) -> Float {
+        var s = 0.0
+        for i in x.indices { s += Double(x[i]) * Double(y[i]) }
+        return Float(s)
+    }
+
+    public static func rmsNorm(_ x: [Float], weight: [Float], eps: Float) -> [Float] {
+        let ms = x.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(x.count)
+        let inv = 1 / (ms + Double(eps)).squareRoot()
+        return x.indices.map { Float(Double(x[$0]) * inv * Double(weight[$0])) }
+    }
+
+    public static func layerNorm(_ x: [Float], weight: [Float], bias: [Float], eps: Float) -> [Float] {
+        let mean = x.reduce(0.0) { $0 + Double($1) } / Double(x.count)
+        let variance = x.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / Double(x.count)
+        let inv = 1 / (variance + Double(eps)).squareRoot()
+        return x.indices.map { Float((Double(x[$0]) - mean) * inv * Double(weight[$0]) + Double(bias[$0])) }
+    }
+
+    public static func softmax(_ x: [Float]) -> [Float] {
+        let m = x.max() ?? 0
+        let e = x.map { Glibc.exp(Double($0 - m)) }
+        let s = e.reduce(0, +)
+        return e.map { Float($0 / s) }
+    }
+
+    /// C[m, n] = A[m, k] · B[n, k]ᵀ.
+    public static func matmulTransposedB(_ a: [Float], _ b: [Float], m: Int, n: Int, k: Int) -> [Float] {
+        var c = [Float](repeating: 0, count: m * n)
+        for i in 0..<m {
+            for j in 0..<n {
+                var s = 0.0
+                for l in 0..<k { s += Double(a[i * k + l]) * Double(b[j * k + l]) }
+                c[i * n + j] = Float(s)
+            }
+        }
+        return c
+    }
+}

@@ -1,0 +1,160 @@
+// Type table, run-time CPU feature detection and the choice between scalar and SIMD kernels.
+#include <stdlib.h>
+#include <string.h>
+#include "blocks.h"
+
+int64_t aigc_type_block_elements(int type) {
+    switch (type) {
+    case AIGC_TYPE_F32: case AIGC_TYPE_F16: case AIGC_TYPE_BF16:
+    case AIGC_TYPE_I8: case AIGC_TYPE_I16: case AIGC_TYPE_I32: case AIGC_TYPE_I64: case AIGC_TYPE_F64:
+        return 1;
+    case AIGC_TYPE_Q4_0: case AIGC_TYPE_Q4_1: case AIGC_TYPE_Q5_0: case AIGC_TYPE_Q5_1:
+    case AIGC_TYPE_Q8_0: case AIGC_TYPE_Q8_1:
+        return QK32;
+    case AIGC_TYPE_Q2_K: case AIGC_TYPE_Q3_K: case AIGC_TYPE_Q4_K: case AIGC_TYPE_Q5_K:
+    case AIGC_TYPE_Q6_K: case AIGC_TYPE_Q8_K:
+        return QK_K;
+    default:
+        return 0;
+    }
+}
+
+int64_t aigc_type_block_bytes(int type) {
+    switch (type) {
+    case AIGC_TYPE_F32: return 4;
+    case AIGC_TYPE_F16: case AIGC_TYPE_BF16: return 2;
+    case AIGC_TYPE_I8: return 1;
+    case AIGC_TYPE_I16: return 2;
+    case AIGC_TYPE_I32: return 4;
+    case AIGC_TYPE_I64: case AIGC_TYPE_F64: return 8;
+    case AIGC_TYPE_Q4_0: return sizeof(block_q4_0);
+    case AIGC_TYPE_Q4_1: return sizeof(block_q4_1);
+    case AIGC_TYPE_Q5_0: return sizeof(block_q5_0);
+    case AIGC_TYPE_Q5_1: return sizeof(block_q5_1);
+    case AIGC_TYPE_Q8_0: return sizeof(block_q8_0);
+    case AIGC_TYPE_Q8_1: return sizeof(block_q8_1);
+    case AIGC_TYPE_Q2_K: return sizeof(block_q2_K);
+    case AIGC_TYPE_Q3_K: return sizeof(block_q3_K);
+    case AIGC_TYPE_Q4_K: return sizeof(block_q4_K);
+    case AIGC_TYPE_Q5_K: return sizeof(block_q5_K);
+    case AIGC_TYPE_Q6_K: return sizeof(block_q6_K);
+    case AIGC_TYPE_Q8_K: return sizeof(block_q8_K);
+    default: return 0;
+    }
+}
+
+// ---- CPU features ---------------------------------------------------------------------------
+
+int aigc_cpu_simd_level(void) {
+    __builtin_cpu_init();
+    const int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+    if (!avx2) return AIGC_SIMD_SCALAR;
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl"))
+        return AIGC_SIMD_AVX512;
+    return AIGC_SIMD_AVX2;
+}
+
+static int current_level = -1;
+
+static int initial_level(void) {
+    int level = aigc_cpu_simd_level();
+    const char *env = getenv("AIGC_SIMD");
+    if (env) {
+        int cap = level;
+        if (!strcmp(env, "scalar")) cap = AIGC_SIMD_SCALAR;
+        else if (!strcmp(env, "avx2")) cap = AIGC_SIMD_AVX2;
+        else if (!strcmp(env, "avx512")) cap = AIGC_SIMD_AVX512;
+        if (cap < level) level = cap;
+    }
+    return level;
+}
+
+int aigc_simd_level(void) {
+    int level = __atomic_load_n(&current_level, __ATOMIC_RELAXED);
+    if (level < 0) {
+        level = initial_level();
+        __atomic_store_n(&current_level, level, __ATOMIC_RELAXED);
+    }
+    return level;
+}
+
+int aigc_set_simd_level(int level) {
+    const int best = aigc_cpu_simd_level();
+    if (level > best) level = best;
+    if (level < 0) level = 0;
+    __atomic_store_n(&current_level, level, __ATOMIC_RELAXED);
+    return level;
+}
+
+// ---- dot product dispatch -------------------------------------------------------------------
+
+typedef float (*dot_fn)(const void *, const void *, int64_t);
+
+static dot_fn dot_for(int type, int level) {
+    const int fast = level >= AIGC_SIMD_AVX2;
+    switch (type) {
+    case AIGC_TYPE_F32: return fast ? aigc_dot_f32_avx2 : aigc_dot_f32_scalar;
+    case AIGC_TYPE_F16: return fast ? aigc_dot_f16_avx2 : aigc_dot_f16_scalar;
+    case AIGC_TYPE_BF16: return fast ? aigc_dot_bf16_avx2 : aigc_dot_bf16_scalar;
+    case AIGC_TYPE_Q4_0: return fast ? aigc_dot_q4_0_avx2 : aigc_dot_q4_0_scalar;
+    case AIGC_TYPE_Q4_1: return fast ? aigc_dot_q4_1_avx2 : aigc_dot_q4_1_scalar;
+    case AIGC_TYPE_Q5_0: return fast ? aigc_dot_q5_0_avx2 : aigc_dot_q5_0_scalar;
+    case AIGC_TYPE_Q5_1: return fast ? aigc_dot_q5_1_avx2 : aigc_dot_q5_1_scalar;
+    case AIGC_TYPE_Q8_0: return fast ? aigc_dot_q8_0_avx2 : aigc_dot_q8_0_scalar;
+    case AIGC_TYPE_Q2_K: return aigc_dot_q2_K_scalar;
+    case AIGC_TYPE_Q3_K: return aigc_dot_q3_K_scalar;
+    case AIGC_TYPE_Q4_K: return fast ? aigc_dot_q4_K_avx2 : aigc_dot_q4_K_scalar;
+    case AIGC_TYPE_Q5_K: return fast ? aigc_dot_q5_K_avx2 : aigc_dot_q5_K_scalar;
+    case AIGC_TYPE_Q6_K: return fast ? aigc_dot_q6_K_avx2 : aigc_dot_q6_K_scalar;
+    default: return NULL;
+    }
+}
+
+int aigc_activation_kind(int weight_type) {
+    switch (weight_type) {
+    case AIGC_TYPE_Q4_0: case AIGC_TYPE_Q4_1: case AIGC_TYPE_Q5_0: case AIGC_TYPE_Q5_1: case AIGC_TYPE_Q8_0:
+        return AIGC_ACT_Q8A;
+    case AIGC_TYPE_Q2_K: case AIGC_TYPE_Q3_K: case AIGC_TYPE_Q4_K: case AIGC_TYPE_Q5_K: case AIGC_TYPE_Q6_K:
+        return AIGC_ACT_Q8K;
+    default:
+        return AIGC_ACT_F32;
+    }
+}
+
+int64_t aigc_activation_row_bytes(int weight_type, int64_t n) {
+    switch (aigc_activation_kind(weight_type)) {
+    case AIGC_ACT_Q8A: return (n / QK32) * (int64_t)sizeof(block_q8a);
+    case AIGC_ACT_Q8K: return (n / QK_K) * (int64_t)sizeof(block_q8_K);
+    default: return n * 4;
+    }
+}
+
+void aigc_prepare_activation(int weight_type, const float *x, void *out, int64_t n) {
+    switch (aigc_activation_kind(weight_type)) {
+    case AIGC_ACT_Q8A: aigc_quantize_q8a_scalar(x, out, n); break;
+    case AIGC_ACT_Q8K: aigc_quantize_q8_K_scalar(x, out, n); break;
+    default: memcpy(out, x, (size_t)n * 4); break;
+    }
+}
+
+float aigc_vec_dot(int weight_type, const void *w, const void *a, int64_t n) {
+    dot_fn fn = dot_for(weight_type, aigc_simd_level());
+    return fn ? fn(w, a, n) : 0.0f;
+}
+
+float aigc_dot_f32(const float *a, const float *b, int64_t n) {
+    return aigc_simd_level() >= AIGC_SIMD_AVX2 ? aigc_dot_f32_avx2(a, b, n) : aigc_dot_f32_scalar(a, b, n);
+}
+
+void aigc_matmul_rows(int weight_type, const void *w, int64_t w_stride, int64_t n,
+                      const void *a, int64_t a_stride, int64_t m,
+                      float *y, int64_t y_stride, int64_t r0, int64_t r1) {
+    dot_fn fn = dot_for(weight_type, aigc_simd_level());
+    if (!fn) return;
+    const char *wb = w, *ab = a;
+    // Rows outermost: one weight row stays in L1 while every activation row passes over it.
+    for (int64_t r = r0; r < r1; r++) {
+        const void *row = wb + r * w_stride;
+        for (int64_t t = 0; t < m; t++) y[t * y_stride + r] = fn(row, ab + t * a_stride, n);
+    }
+}

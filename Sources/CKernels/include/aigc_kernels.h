@@ -1,0 +1,112 @@
+// CKernels: the innermost loops of aigc in C — block quantization formats, dot products on
+// quantized blocks (scalar reference + AVX2/AVX-512 fast paths picked at run time), half-precision
+// conversion and a persistent worker pool. Block layouts follow ggml (ggml-common.h, ggml-quants.c)
+// so that GGUF files are used in place.
+#ifndef AIGC_KERNELS_H
+#define AIGC_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// Tensor element types. The numbers are ggml's `ggml_type` ids, as stored in GGUF tensor infos.
+enum aigc_type {
+    AIGC_TYPE_F32 = 0,
+    AIGC_TYPE_F16 = 1,
+    AIGC_TYPE_Q4_0 = 2,
+    AIGC_TYPE_Q4_1 = 3,
+    AIGC_TYPE_Q5_0 = 6,
+    AIGC_TYPE_Q5_1 = 7,
+    AIGC_TYPE_Q8_0 = 8,
+    AIGC_TYPE_Q8_1 = 9,
+    AIGC_TYPE_Q2_K = 10,
+    AIGC_TYPE_Q3_K = 11,
+    AIGC_TYPE_Q4_K = 12,
+    AIGC_TYPE_Q5_K = 13,
+    AIGC_TYPE_Q6_K = 14,
+    AIGC_TYPE_Q8_K = 15,
+    AIGC_TYPE_I8 = 24,
+    AIGC_TYPE_I16 = 25,
+    AIGC_TYPE_I32 = 26,
+    AIGC_TYPE_I64 = 27,
+    AIGC_TYPE_F64 = 28,
+    AIGC_TYPE_BF16 = 30,
+};
+
+/// Elements per block (1 for plain types), or 0 for an id aigc does not know.
+int64_t aigc_type_block_elements(int type);
+/// Bytes per block (element size for plain types), or 0 for an unknown id.
+int64_t aigc_type_block_bytes(int type);
+
+// ---- CPU features and the fast-path switch -------------------------------------------------
+enum aigc_simd_level { AIGC_SIMD_SCALAR = 0, AIGC_SIMD_AVX2 = 1, AIGC_SIMD_AVX512 = 2 };
+/// The best level this CPU supports (AVX2 needs avx2+fma+f16c; AVX-512 needs f,bw,vl).
+int aigc_cpu_simd_level(void);
+/// The level kernels use now; starts at the CPU's best (or AIGC_SIMD from the environment).
+int aigc_simd_level(void);
+/// Caps the level (tests compare the scalar path with the fast one); returns the level in effect.
+int aigc_set_simd_level(int level);
+
+// ---- half precision ------------------------------------------------------------------------
+float aigc_f16_to_f32(uint16_t h);
+uint16_t aigc_f32_to_f16(float f);
+void aigc_f16_to_f32_row(const uint16_t *src, float *dst, int64_t n);
+void aigc_f32_to_f16_row(const float *src, uint16_t *dst, int64_t n);
+void aigc_bf16_to_f32_row(const uint16_t *src, float *dst, int64_t n);
+uint16_t aigc_f32_to_bf16(float f);
+
+// ---- (de)quantization of whole rows ---------------------------------------------------------
+/// Dequantizes `n` elements (a multiple of the block size) of `type` into floats. Returns 0, or -1
+/// when the type has no dequantizer.
+int aigc_dequantize_row(int type, const void *src, float *dst, int64_t n);
+/// Quantizes `n` floats (a multiple of the block size) into blocks of `type` with the reference
+/// (round-to-nearest) quantizer. Returns 0, or -1 when the type has no quantizer.
+int aigc_quantize_row(int type, const float *src, void *dst, int64_t n);
+
+// ---- products with quantized weights --------------------------------------------------------
+// A weight row is multiplied with an activation row prepared once per matrix product:
+//  - 32-element block types (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0) take "Q8A" activations: blocks of
+//    { float d; float s = d * sum(q); int8 q[32] };
+//  - K-quants (Q2_K..Q6_K) take Q8_K activations: { float d; int8 q[256]; int16 bsums[16] };
+//  - F32, F16 and BF16 weights take the floats as they are.
+enum aigc_activation_kind { AIGC_ACT_F32 = 0, AIGC_ACT_Q8A = 1, AIGC_ACT_Q8K = 2 };
+int aigc_activation_kind(int weight_type);
+/// Bytes one prepared activation row of `n` elements occupies for weights of `weight_type`.
+int64_t aigc_activation_row_bytes(int weight_type, int64_t n);
+/// Prepares (quantizes or copies) `n` floats for products with weights of `weight_type`.
+void aigc_prepare_activation(int weight_type, const float *x, void *out, int64_t n);
+
+/// Dot product of one weight row (`n` elements of `weight_type`) with a prepared activation row.
+float aigc_vec_dot(int weight_type, const void *w, const void *a, int64_t n);
+
+/// y[t * y_stride + r] = dot(W[r], A[t]) for rows r in [r0, r1) and activation rows t in [0, m).
+/// W rows are `w_stride` bytes apart, prepared activation rows `a_stride` bytes apart.
+void aigc_matmul_rows(int weight_type, const void *w, int64_t w_stride, int64_t n,
+                      const void *a, int64_t a_stride, int64_t m,
+                      float *y, int64_t y_stride, int64_t r0, int64_t r1);
+
+// ---- float helpers used by the Swift side ---------------------------------------------------
+float aigc_dot_f32(const float *a, const float *b, int64_t n);
+
+// ---- persistent worker pool -----------------------------------------------------------------
+// Tasks are claimed one by one from a shared counter, so the calling thread runs every task no
+// worker has claimed: a worker that the OS does not schedule (the other core busy elsewhere)
+// delays the caller by at most the task it holds, instead of stalling a barrier.
+/// CPUs this process may run on (its affinity mask), at least 1.
+int aigc_available_cpus(void);
+typedef void (*aigc_task_fn)(void *context, int64_t task, int thread);
+typedef struct aigc_pool aigc_pool;
+/// A pool of `threads` - 1 workers plus the calling thread; NULL when threads cannot start.
+aigc_pool *aigc_pool_create(int threads);
+void aigc_pool_destroy(aigc_pool *pool);
+int aigc_pool_threads(const aigc_pool *pool);
+/// Runs fn(context, task, thread) for task in [0, n_tasks) and returns when all have finished.
+void aigc_pool_run(aigc_pool *pool, int64_t n_tasks, aigc_task_fn fn, void *context);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,149 @@
+// A persistent worker pool: workers spin briefly for new work, then sleep on a futex.
+//
+// A job is published as a 64-bit word (generation << 32 | next task index). Workers and the caller
+// claim tasks with compare-and-swap on that word, so a worker that wakes late can never run a task
+// of a job that has already moved on, and the caller never waits for a worker that has not claimed
+// anything: when the other core is busy, the caller simply runs the remaining tasks itself.
+#define _GNU_SOURCE
+#include <linux/futex.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <immintrin.h>
+#include "aigc_kernels.h"
+
+#define MAX_THREADS 64
+#define SPIN_ROUNDS 20000
+
+struct aigc_pool {
+    int threads;
+    pthread_t workers[MAX_THREADS];
+    _Atomic uint64_t state;       // generation << 32 | next task
+    _Atomic int64_t finished;     // tasks of the current job that have finished
+    _Atomic uint32_t wake;        // futex word, bumped for every job
+    _Atomic int sleepers;
+    _Atomic int stop;
+    int64_t n_tasks;
+    aigc_task_fn fn;
+    void *context;
+};
+
+struct worker_start { aigc_pool *pool; int index; };
+
+static long futex(_Atomic uint32_t *addr, int op, uint32_t value) {
+    return syscall(SYS_futex, (uint32_t *)addr, op, value, NULL, NULL, 0);
+}
+
+// Claims and runs tasks of generation `gen` until none are left.
+static void run_tasks(aigc_pool *pool, uint32_t gen, int thread) {
+    uint64_t s = atomic_load_explicit(&pool->state, memory_order_acquire);
+    for (;;) {
+        if ((uint32_t)(s >> 32) != gen) return;
+        const int64_t fn_tasks = pool->n_tasks;
+        aigc_task_fn fn = pool->fn;
+        void *context = pool->context;
+        const uint32_t index = (uint32_t)s;
+        if ((int64_t)index >= fn_tasks) return;
+        if (atomic_compare_exchange_weak_explicit(&pool->state, &s, s + 1, memory_order_acq_rel, memory_order_acquire)) {
+            fn(context, index, thread);
+            atomic_fetch_add_explicit(&pool->finished, 1, memory_order_acq_rel);
+            s = atomic_load_explicit(&pool->state, memory_order_acquire);
+        }
+    }
+}
+
+static void *worker_main(void *arg) {
+    struct worker_start start = *(struct worker_start *)arg;
+    free(arg);
+    aigc_pool *pool = start.pool;
+    uint32_t seen = (uint32_t)(atomic_load(&pool->state) >> 32);
+    while (!atomic_load_explicit(&pool->stop, memory_order_acquire)) {
+        uint32_t wake = atomic_load_explicit(&pool->wake, memory_order_acquire);
+        uint32_t gen = (uint32_t)(atomic_load_explicit(&pool->state, memory_order_acquire) >> 32);
+        int spins = 0;
+        while (gen == seen && spins < SPIN_ROUNDS && !atomic_load_explicit(&pool->stop, memory_order_relaxed)) {
+            _mm_pause();
+            spins++;
+            gen = (uint32_t)(atomic_load_explicit(&pool->state, memory_order_acquire) >> 32);
+        }
+        if (gen == seen) {
+            atomic_fetch_add(&pool->sleepers, 1);
+            // Re-check after announcing ourselves: a job published in between bumped `wake`.
+            if ((uint32_t)(atomic_load(&pool->state) >> 32) == seen && !atomic_load(&pool->stop))
+                futex(&pool->wake, FUTEX_WAIT_PRIVATE, wake);
+            atomic_fetch_sub(&pool->sleepers, 1);
+            continue;
+        }
+        seen = gen;
+        run_tasks(pool, gen, start.index);
+    }
+    return NULL;
+}
+
+aigc_pool *aigc_pool_create(int threads) {
+    if (threads < 1) threads = 1;
+    if (threads > MAX_THREADS) threads = MAX_THREADS;
+    aigc_pool *pool = calloc(1, sizeof(aigc_pool));
+    if (!pool) return NULL;
+    pool->threads = threads;
+    for (int i = 1; i < threads; i++) {
+        struct worker_start *start = malloc(sizeof *start);
+        if (!start) { pool->threads = i; break; }
+        start->pool = pool;
+        start->index = i;
+        if (pthread_create(&pool->workers[i], NULL, worker_main, start) != 0) {
+            free(start);
+            pool->threads = i;
+            break;
+        }
+    }
+    return pool;
+}
+
+void aigc_pool_destroy(aigc_pool *pool) {
+    if (!pool) return;
+    atomic_store(&pool->stop, 1);
+    atomic_fetch_add(&pool->wake, 1);
+    futex(&pool->wake, FUTEX_WAKE_PRIVATE, MAX_THREADS);
+    for (int i = 1; i < pool->threads; i++) pthread_join(pool->workers[i], NULL);
+    free(pool);
+}
+
+int aigc_available_cpus(void) {
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0) {
+        const int count = CPU_COUNT(&set);
+        if (count > 0) return count;
+    }
+    const long online = sysconf(_SC_NPROCESSORS_ONLN);
+    return online > 0 ? (int)online : 1;
+}
+
+int aigc_pool_threads(const aigc_pool *pool) { return pool ? pool->threads : 1; }
+
+void aigc_pool_run(aigc_pool *pool, int64_t n_tasks, aigc_task_fn fn, void *context) {
+    if (n_tasks <= 0) return;
+    if (!pool || pool->threads == 1 || n_tasks == 1) {
+        for (int64_t t = 0; t < n_tasks; t++) fn(context, t, 0);
+        return;
+    }
+    // Every task of the previous job has finished (we waited for it), so nobody reads these now.
+    pool->n_tasks = n_tasks;
+    pool->fn = fn;
+    pool->context = context;
+    atomic_store_explicit(&pool->finished, 0, memory_order_relaxed);
+    const uint32_t gen = (uint32_t)(atomic_load_explicit(&pool->state, memory_order_relaxed) >> 32) + 1;
+    atomic_store_explicit(&pool->state, (uint64_t)gen << 32, memory_order_release);
+    atomic_fetch_add(&pool->wake, 1); // sequentially consistent: pairs with the sleepers check below
+    if (atomic_load(&pool->sleepers) > 0)
+        futex(&pool->wake, FUTEX_WAKE_PRIVATE, MAX_THREADS);
+    run_tasks(pool, gen, 0);
+    int spins = 0;
+    while (atomic_load_explicit(&pool->finished, memory_order_acquire) < n_tasks) {
+        if (++spins < 2000) _mm_pause();
+        else sched_yield();
+    }
+}

@@ -1,0 +1,291 @@
+// AVX2/FMA/F16C dot products on quantized blocks. Every weight code is made unsigned and multiplied
+// with signed int8 activations by vpmaddubsw (no int16 overflow is possible: |code| <= 63 and
+// |activation| <= 127, or 128 x 127 for the sign trick on Q8_0); offsets and minima are folded in
+// afterwards with the activation block sums. Same arithmetic as quant_scalar.c.
+#include <immintrin.h>
+#include <string.h>
+#include "blocks.h"
+
+#define AVX2 __attribute__((target("avx2,fma,f16c")))
+
+AVX2 static inline float hsum_ps(__m256 v) {
+    __m128 lo = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
+    lo = _mm_add_ss(lo, _mm_movehdup_ps(lo));
+    return _mm_cvtss_f32(lo);
+}
+
+// 16 bytes of packed nibbles -> 32 codes: low nibbles in bytes 0..15, high nibbles in 16..31.
+AVX2 static inline __m256i unpack_nibbles(const uint8_t *qs) {
+    const __m128i tmp = _mm_loadu_si128((const __m128i *)qs);
+    const __m256i bytes = _mm256_set_m128i(_mm_srli_epi16(tmp, 4), tmp);
+    return _mm256_and_si256(bytes, _mm256_set1_epi8(0x0F));
+}
+
+// 32 bits -> 32 bytes, 0xFF where the bit is set.
+AVX2 static inline __m256i bytes_from_bits(const uint8_t *p) {
+    uint32_t x32;
+    memcpy(&x32, p, 4);
+    const __m256i shuffle = _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202, 0x0101010101010101, 0);
+    __m256i bytes = _mm256_shuffle_epi8(_mm256_set1_epi32((int)x32), shuffle);
+    bytes = _mm256_or_si256(bytes, _mm256_set1_epi64x(0x7fbfdfeff7fbfdfe));
+    return _mm256_cmpeq_epi8(bytes, _mm256_set1_epi64x(-1));
+}
+
+// Unsigned bytes times signed bytes, summed in pairs then in quads: 8 int32 lanes.
+AVX2 static inline __m256i dot_u8_i8(__m256i u, __m256i s) {
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));
+}
+
+AVX2 static inline float f16(uint16_t h) { return _cvtsh_ss(h); }
+
+AVX2 float aigc_dot_q4_0_avx2(const void *w, const void *a, int64_t n) {
+    const block_q4_0 *x = w;
+    const block_q8a *y = a;
+    __m256 acc = _mm256_setzero_ps();
+    float offset = 0.0f;
+    for (int64_t i = 0; i < n / 32; i++) {
+        const float dw = f16(x[i].d);
+        const __m256i p = dot_u8_i8(unpack_nibbles(x[i].qs), _mm256_loadu_si256((const __m256i *)y[i].qs));
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(dw * y[i].d), _mm256_cvtepi32_ps(p), acc);
+        offset += dw * y[i].s;
+    }
+    return hsum_ps(acc) - 8.0f * offset;
+}
+
+AVX2 float aigc_dot_q4_1_avx2(const void *w, const void *a, int64_t n) {
+    const block_q4_1 *x = w;
+    const block_q8a *y = a;
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    float mins = 0.0f;
+    const int64_t nb = n / 32;
+    int64_t i = 0;
+    for (; i + 1 < nb; i += 2) {
+        const __m256i p0 = dot_u8_i8(unpack_nibbles(x[i].qs), _mm256_loadu_si256((const __m256i *)y[i].qs));
+        const __m256i p1 = dot_u8_i8(unpack_nibbles(x[i + 1].qs), _mm256_loadu_si256((const __m256i *)y[i + 1].qs));
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(f16(x[i].d) * y[i].d), _mm256_cvtepi32_ps(p0), acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_set1_ps(f16(x[i + 1].d) * y[i + 1].d), _mm256_cvtepi32_ps(p1), acc1);
+        mins += f16(x[i].m) * y[i].s + f16(x[i + 1].m) * y[i + 1].s;
+    }
+    for (; i < nb; i++) {
+        const __m256i p = dot_u8_i8(unpack_nibbles(x[i].qs), _mm256_loadu_si256((const __m256i *)y[i].qs));
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(f16(x[i].d) * y[i].d), _mm256_cvtepi32_ps(p), acc0);
+        mins += f16(x[i].m) * y[i].s;
+    }
+    return hsum_ps(_mm256_add_ps(acc0, acc1)) + mins;
+}
+
+AVX2 static inline __m256i codes_q5(const uint8_t *qs, const uint8_t *qh) {
+    const __m256i high = _mm256_and_si256(bytes_from_bits(qh), _mm256_set1_epi8(0x10));
+    return _mm256_or_si256(unpack_nibbles(qs), high);
+}
+
+AVX2 float aigc_dot_q5_0_avx2(const void *w, const void *a, int64_t n) {
+    const block_q5_0 *x = w;
+    const block_q8a *y = a;
+    __m256 acc = _mm256_setzero_ps();
+    float offset = 0.0f;
+    for (int64_t i = 0; i < n / 32; i++) {
+        const float dw = f16(x[i].d);
+        const __m256i p = dot_u8_i8(codes_q5(x[i].qs, x[i].qh), _mm256_loadu_si256((const __m256i *)y[i].qs));
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(dw * y[i].d), _mm256_cvtepi32_ps(p), acc);
+        offset += dw * y[i].s;
+    }
+    return hsum_ps(acc) - 16.0f * offset;
+}
+
+AVX2 float aigc_dot_q5_1_avx2(const void *w, const void *a, int64_t n) {
+    const block_q5_1 *x = w;
+    const block_q8a *y = a;
+    __m256 acc = _mm256_setzero_ps();
+    float mins = 0.0f;
+    for (int64_t i = 0; i < n / 32; i++) {
+        const __m256i p = dot_u8_i8(codes_q5(x[i].qs, x[i].qh), _mm256_loadu_si256((const __m256i *)y[i].qs));
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(f16(x[i].d) * y[i].d), _mm256_cvtepi32_ps(p), acc);
+        mins += f16(x[i].m) * y[i].s;
+    }
+    return hsum_ps(acc) + mins;
+}
+
+AVX2 float aigc_dot_q8_0_avx2(const void *w, const void *a, int64_t n) {
+    const block_q8_0 *x = w;
+    const block_q8a *y = a;
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    const int64_t nb = n / 32;
+    int64_t i = 0;
+    for (; i + 1 < nb; i += 2) {
+        const __m256i w0 = _mm256_loadu_si256((const __m256i *)x[i].qs);
+        const __m256i w1 = _mm256_loadu_si256((const __m256i *)x[i + 1].qs);
+        const __m256i a0 = _mm256_loadu_si256((const __m256i *)y[i].qs);
+        const __m256i a1 = _mm256_loadu_si256((const __m256i *)y[i + 1].qs);
+        const __m256i p0 = dot_u8_i8(_mm256_sign_epi8(w0, w0), _mm256_sign_epi8(a0, w0));
+        const __m256i p1 = dot_u8_i8(_mm256_sign_epi8(w1, w1), _mm256_sign_epi8(a1, w1));
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(f16(x[i].d) * y[i].d), _mm256_cvtepi32_ps(p0), acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_set1_ps(f16(x[i + 1].d) * y[i + 1].d), _mm256_cvtepi32_ps(p1), acc1);
+    }
+    for (; i < nb; i++) {
+        const __m256i w0 = _mm256_loadu_si256((const __m256i *)x[i].qs);
+        const __m256i a0 = _mm256_loadu_si256((const __m256i *)y[i].qs);
+        const __m256i p0 = dot_u8_i8(_mm256_sign_epi8(w0, w0), _mm256_sign_epi8(a0, w0));
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(f16(x[i].d) * y[i].d), _mm256_cvtepi32_ps(p0), acc0);
+    }
+    return hsum_ps(_mm256_add_ps(acc0, acc1));
+}
+
+// Sum over a K-quant block's sub-blocks of min * activation sum (the min correction).
+static inline int k_mins_dot(const uint8_t *scales, const int16_t *bsums, uint8_t sc[8]) {
+    int mins = 0;
+    for (int j = 0; j < 8; j++) {
+        uint8_t m;
+        scale_min_k4(j, scales, &sc[j], &m);
+        mins += m * (bsums[2 * j] + bsums[2 * j + 1]);
+    }
+    return mins;
+}
+
+AVX2 float aigc_dot_q4_K_avx2(const void *w, const void *a, int64_t n) {
+    const block_q4_K *x = w;
+    const block_q8_K *y = a;
+    __m256 acc = _mm256_setzero_ps();
+    float mins_total = 0.0f;
+    const __m256i low4 = _mm256_set1_epi8(0x0F);
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        uint8_t sc[8];
+        const int mins = k_mins_dot(x[i].scales, y[i].bsums, sc);
+        mins_total += y[i].d * f16(x[i].dmin) * (float)mins;
+        __m256i sumi = _mm256_setzero_si256();
+        for (int j = 0; j < 4; j++) {
+            const __m256i q4 = _mm256_loadu_si256((const __m256i *)(x[i].qs + 32 * j));
+            const __m256i lo = _mm256_and_si256(q4, low4);
+            const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q4, 4), low4);
+            const __m256i a0 = _mm256_loadu_si256((const __m256i *)(y[i].qs + 64 * j));
+            const __m256i a1 = _mm256_loadu_si256((const __m256i *)(y[i].qs + 64 * j + 32));
+            const __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, a0), _mm256_set1_epi16(sc[2 * j]));
+            const __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(hi, a1), _mm256_set1_epi16(sc[2 * j + 1]));
+            sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(p0, p1));
+        }
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(y[i].d * f16(x[i].d)), _mm256_cvtepi32_ps(sumi), acc);
+    }
+    return hsum_ps(acc) - mins_total;
+}
+
+AVX2 float aigc_dot_q5_K_avx2(const void *w, const void *a, int64_t n) {
+    const block_q5_K *x = w;
+    const block_q8_K *y = a;
+    __m256 acc = _mm256_setzero_ps();
+    float mins_total = 0.0f;
+    const __m256i low4 = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi8(1);
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        uint8_t sc[8];
+        const int mins = k_mins_dot(x[i].scales, y[i].bsums, sc);
+        mins_total += y[i].d * f16(x[i].dmin) * (float)mins;
+        const __m256i hbits = _mm256_loadu_si256((const __m256i *)x[i].qh);
+        __m256i sumi = _mm256_setzero_si256();
+        for (int j = 0; j < 4; j++) {
+            const __m256i q4 = _mm256_loadu_si256((const __m256i *)(x[i].qs + 32 * j));
+            const __m256i h0 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hbits, 2 * j), one), 4);
+            const __m256i h1 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hbits, 2 * j + 1), one), 4);
+            const __m256i lo = _mm256_or_si256(_mm256_and_si256(q4, low4), h0);
+            const __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q4, 4), low4), h1);
+            const __m256i a0 = _mm256_loadu_si256((const __m256i *)(y[i].qs + 64 * j));
+            const __m256i a1 = _mm256_loadu_si256((const __m256i *)(y[i].qs + 64 * j + 32));
+            const __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, a0), _mm256_set1_epi16(sc[2 * j]));
+            const __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(hi, a1), _mm256_set1_epi16(sc[2 * j + 1]));
+            sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(p0, p1));
+        }
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(y[i].d * f16(x[i].d)), _mm256_cvtepi32_ps(sumi), acc);
+    }
+    return hsum_ps(acc) - mins_total;
+}
+
+AVX2 float aigc_dot_q6_K_avx2(const void *w, const void *a, int64_t n) {
+    const block_q6_K *x = w;
+    const block_q8_K *y = a;
+    __m256 acc = _mm256_setzero_ps();
+    float offsets = 0.0f;
+    const __m256i low4 = _mm256_set1_epi8(0x0F), two = _mm256_set1_epi8(3);
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        int offset = 0;
+        for (int k = 0; k < 16; k++) offset += x[i].scales[k] * y[i].bsums[k];
+        __m256i sumi = _mm256_setzero_si256();
+        for (int c = 0; c < 2; c++) {
+            const uint8_t *ql = x[i].ql + 64 * c, *qhp = x[i].qh + 32 * c;
+            const int8_t *sc = x[i].scales + 8 * c, *ay = y[i].qs + 128 * c;
+            const __m256i l0 = _mm256_loadu_si256((const __m256i *)ql);
+            const __m256i l1 = _mm256_loadu_si256((const __m256i *)(ql + 32));
+            const __m256i qh = _mm256_loadu_si256((const __m256i *)qhp);
+            const __m256i q1 = _mm256_or_si256(_mm256_and_si256(l0, low4), _mm256_slli_epi16(_mm256_and_si256(qh, two), 4));
+            const __m256i q2 = _mm256_or_si256(_mm256_and_si256(l1, low4),
+                                               _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2), two), 4));
+            const __m256i q3 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), low4),
+                                               _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 4), two), 4));
+            const __m256i q4 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), low4),
+                                               _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 6), two), 4));
+            const __m256i quarters[4] = {q1, q2, q3, q4};
+            for (int k = 0; k < 4; k++) {
+                const __m256i act = _mm256_loadu_si256((const __m256i *)(ay + 32 * k));
+                const __m256i scale = _mm256_set_m128i(_mm_set1_epi16(sc[2 * k + 1]), _mm_set1_epi16(sc[2 * k]));
+                sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(_mm256_maddubs_epi16(quarters[k], act), scale));
+            }
+        }
+        const float d = f16(x[i].d) * y[i].d;
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
+        offsets += d * 32.0f * (float)offset;
+    }
+    return hsum_ps(acc) - offsets;
+}
+
+AVX2 float aigc_dot_f16_avx2(const void *w, const void *a, int64_t n) {
+    const uint16_t *x = w;
+    const float *y = a;
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps(), acc2 = _mm256_setzero_ps(), acc3 = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        acc0 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + i))), _mm256_loadu_ps(y + i), acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + i + 8))), _mm256_loadu_ps(y + i + 8), acc1);
+        acc2 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + i + 16))), _mm256_loadu_ps(y + i + 16), acc2);
+        acc3 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + i + 24))), _mm256_loadu_ps(y + i + 24), acc3);
+    }
+    for (; i + 8 <= n; i += 8)
+        acc0 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + i))), _mm256_loadu_ps(y + i), acc0);
+    float sum = hsum_ps(_mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3)));
+    for (; i < n; i++) sum += _cvtsh_ss(x[i]) * y[i];
+    return sum;
+}
+
+AVX2 float aigc_dot_bf16_avx2(const void *w, const void *a, int64_t n) {
+    const uint16_t *x = w;
+    const float *y = a;
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const __m256 w0 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(x + i))), 16));
+        const __m256 w1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(x + i + 8))), 16));
+        acc0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(y + i), acc0);
+        acc1 = _mm256_fmadd_ps(w1, _mm256_loadu_ps(y + i + 8), acc1);
+    }
+    float sum = hsum_ps(_mm256_add_ps(acc0, acc1));
+    for (; i < n; i++) {
+        const uint32_t bits = (uint32_t)x[i] << 16;
+        float f;
+        memcpy(&f, &bits, 4);
+        sum += f * y[i];
+    }
+    return sum;
+}
+
+AVX2 float aigc_dot_f32_avx2(const void *w, const void *a, int64_t n) {
+    const float *x = w, *y = a;
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps(), acc2 = _mm256_setzero_ps(), acc3 = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i), acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 8), _mm256_loadu_ps(y + i + 8), acc1);
+        acc2 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 16), _mm256_loadu_ps(y + i + 16), acc2);
+        acc3 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 24), _mm256_loadu_ps(y + i + 24), acc3);
+    }
+    for (; i + 8 <= n; i += 8) acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i), acc0);
+    float sum = hsum_ps(_mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3)));
+    for (; i < n; i++) sum += x[i] * y[i];
+    return sum;
+}

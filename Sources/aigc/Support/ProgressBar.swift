@@ -1,0 +1,37 @@
+// A progress line on stderr: redrawn in place on a terminal, a line every few seconds in logs.
+import Foundation
+
+final class ProgressBar: @unchecked Sendable {
+    let label: String
+    private let isTerminal = isatty(STDERR_FILENO) != 0
+    private var lastLine = Date.distantPast
+    private let started = Date()
+    private let lock = NSLock()
+
+    init(label: String) { self.label = label }
+
+    func update(done: Int64, total: Int64?, force: Bool = false) {
+        lock.lock()
+        defer { lock.unlock() }
+        let now = Date()
+        if !isTerminal && !force && now.timeIntervalSince(lastLine) < 5 { return }
+        lastLine = now
+        let seconds = max(now.timeIntervalSince(started), 1e-3)
+        let rate = Double(done) / seconds / 1e6
+        var line = label
+        if let total, total > 0 {
+            let fraction = min(1, Double(done) / Double(total))
+            let width = 30, filled = Int(fraction * Double(width))
+            line += " [" + String(repeating: "#", count: filled) + String(repeating: " ", count: width - filled) + "]"
+            line += String(format: " %3.0f%% %.1f/%.1f MB", fraction * 100, Double(done) / 1e6, Double(total) / 1e6)
+        } else {
+            line += String(format: " %.1f MB", Double(done) / 1e6)
+        }
+        line += String(format: " %.1f MB/s", rate)
+        FileHandle.standardError.write(Data((isTerminal ? "\r\u{1B}[K" + line : line + "\n").utf8))
+    }
+
+    func finish(_ message: String) {
+        FileHandle.standardError.write(Data(((isTerminal ? "\r\u{1B}[K" : "") + message + "\n").utf8))
+    }
+}
