@@ -33,8 +33,20 @@ public final class MappedFile: @unchecked Sendable {
         base = UnsafeRawPointer(pointer)
     }
 
+    private var isMapped = true
+
+    /// An in-memory copy of `bytes` that reads like a mapped file named `path` (tests, fuzzing).
+    public init(copying bytes: [UInt8], path: String) {
+        self.path = path
+        size = bytes.count
+        let pointer = UnsafeMutableRawPointer.allocate(byteCount: max(1, bytes.count), alignment: 64)
+        bytes.withUnsafeBytes { if let b = $0.baseAddress { pointer.copyMemory(from: b, byteCount: bytes.count) } }
+        base = UnsafeRawPointer(pointer)
+        isMapped = false
+    }
+
     deinit {
-        if size == 0 { UnsafeMutableRawPointer(mutating: base).deallocate() } else { munmap(UnsafeMutableRawPointer(mutating: base), size) }
+        if size == 0 || !isMapped { UnsafeMutableRawPointer(mutating: base).deallocate() } else { munmap(UnsafeMutableRawPointer(mutating: base), size) }
     }
 
     public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: size) }

@@ -74,7 +74,15 @@ public final class TextGenerator: @unchecked Sendable {
         let limit = min(request.maxTokens ?? Int.max, model.contextLength - prompt.count)
         var steps = 0
 
+        // SentencePiece decoders drop the space that starts the text right after BOS (llama2.c run.c, HF).
+        var stripLeadingSpace = tokenizer.vocabulary.model == .sentencePiece && tokenizer.vocabulary.addSpacePrefix
+            && prompt.allSatisfy { tokenizer.isControl($0) }
         func emit(_ piece: String) -> Bool {
+            var piece = piece
+            if stripLeadingSpace && !piece.isEmpty {
+                if piece.hasPrefix(" ") { piece.removeFirst() }
+                stripLeadingSpace = false
+            }
             if piece.isEmpty { return true }
             text += piece
             return onText(piece)

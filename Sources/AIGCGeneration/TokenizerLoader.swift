@@ -38,10 +38,8 @@ public enum TokenizerLoader {
                                            reason: "expected one per token (\(tokens.count))")
         }
         let scores = try gguf.floatArray("tokenizer.ggml.scores") ?? []
+        // A byte-level vocabulary without merges is character-level BPE (gguf-py omits an empty list).
         let merges = try gguf.stringArray("tokenizer.ggml.merges") ?? []
-        if model != .sentencePiece && merges.isEmpty {
-            throw FormatError.missingKey(file: gguf.path, key: "tokenizer.ggml.merges")
-        }
         func id(_ key: String) throws -> Int? {
             guard let v = gguf.int(key) else { return nil }
             guard v >= 0 && v < tokens.count else {
@@ -74,7 +72,8 @@ public enum TokenizerLoader {
                 types.append(.byte)
             } else { types.append(.normal) }
         }
-        return Vocabulary(model: .sentencePiece, tokens: tokens, types: types, scores: file.scores, bos: 1, eos: 2, unknown: 0,
-                          addBOS: true, addSpacePrefix: true)
+        // llama2.c models end a story with BOS (run.c stops there), so BOS also ends generation.
+        return Vocabulary(model: .sentencePiece, tokens: tokens, types: types, scores: file.scores, bos: 1, eos: 2, extraEOS: [1],
+                          unknown: 0, addBOS: true, addSpacePrefix: true)
     }
 }

@@ -26,6 +26,7 @@ struct aigc_pool {
     _Atomic uint32_t wake;        // futex word, bumped for every job
     _Atomic int sleepers;
     _Atomic int stop;
+    _Atomic int busy;             // a job is running; other callers run their tasks inline
     int64_t n_tasks;
     aigc_task_fn fn;
     void *context;
@@ -126,7 +127,10 @@ int aigc_pool_threads(const aigc_pool *pool) { return pool ? pool->threads : 1; 
 
 void aigc_pool_run(aigc_pool *pool, int64_t n_tasks, aigc_task_fn fn, void *context) {
     if (n_tasks <= 0) return;
-    if (!pool || pool->threads == 1 || n_tasks == 1) {
+    int expected = 0;
+    if (!pool || pool->threads == 1 || n_tasks == 1 ||
+        !atomic_compare_exchange_strong(&pool->busy, &expected, 1)) {
+        // Thread index 0 is safe here: callers that share a pool do not share per-thread scratch.
         for (int64_t t = 0; t < n_tasks; t++) fn(context, t, 0);
         return;
     }
@@ -146,4 +150,5 @@ void aigc_pool_run(aigc_pool *pool, int64_t n_tasks, aigc_task_fn fn, void *cont
         if (++spins < 2000) _mm_pause();
         else sched_yield();
     }
+    atomic_store_explicit(&pool->busy, 0, memory_order_release);
 }

@@ -13,6 +13,17 @@ public struct Llama2CHeader: Sendable, Equatable {
     public let dim, hiddenDim, layers, heads, kvHeads, vocabSize, sequenceLength: Int
     public let sharedClassifier: Bool
     public var headDim: Int { dim / heads }
+
+    public init(dim: Int, hiddenDim: Int, layers: Int, heads: Int, kvHeads: Int, vocabSize: Int, sequenceLength: Int, sharedClassifier: Bool) {
+        self.dim = dim
+        self.hiddenDim = hiddenDim
+        self.layers = layers
+        self.heads = heads
+        self.kvHeads = kvHeads
+        self.vocabSize = vocabSize
+        self.sequenceLength = sequenceLength
+        self.sharedClassifier = sharedClassifier
+    }
     public var kvDim: Int { kvHeads * headDim }
 }
 
@@ -21,8 +32,12 @@ public final class Llama2CCheckpoint: WeightSource, @unchecked Sendable {
     public let header: Llama2CHeader
     private let tensors: [String: Tensor]
 
-    public init(path: String) throws {
-        let file = try MappedFile(path: path)
+    public convenience init(path: String) throws {
+        try self.init(file: MappedFile(path: path))
+    }
+
+    public init(file: MappedFile) throws {
+        let path = file.path
         self.path = path
         var reader = ByteReader(file: path, bytes: file.bytes)
         if file.size >= 4, file.bytes.loadUnaligned(as: UInt32.self) == 0x616b_3432 {

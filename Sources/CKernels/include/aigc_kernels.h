@@ -104,6 +104,7 @@ aigc_pool *aigc_pool_create(int threads);
 void aigc_pool_destroy(aigc_pool *pool);
 int aigc_pool_threads(const aigc_pool *pool);
 /// Runs fn(context, task, thread) for task in [0, n_tasks) and returns when all have finished.
+/// A call made while the pool is busy (another thread's job, or a nested call) runs inline.
 void aigc_pool_run(aigc_pool *pool, int64_t n_tasks, aigc_task_fn fn, void *context);
 
 #ifdef __cplusplus

@@ -1,0 +1,118 @@
+// Float kernels against their naive Reference twins, on awkward sizes; the worker pool's guarantees.
+import AIGCKernels
+import AIGCTestSupport
+import Foundation
+import Synchronization
+import Testing
+
+@Suite struct FloatKernelTests {
+    static let sizes = [1, 2, 7, 8, 9, 15, 16, 17, 31, 33, 64, 100, 257]
+
+    @Test(arguments: sizes)
+    func dotMatchesReference(_ n: Int) {
+        var rng = TestRandom(seed: UInt64(n))
+        let x = rng.floats(n), y = rng.floats(n)
+        let fast = x.withUnsafeBufferPointer { a in y.withUnsafeBufferPointer { b in dot(a.baseAddress!, b.baseAddress!, count: n) } }
+        #expect(abs(fast - Reference.dot(x, y)) <= 1e-5 * Float(n))
+    }
+
+    @Test(arguments: sizes)
+    func normsMatchReference(_ n: Int) {
+        var rng = TestRandom(seed: UInt64(100 + n))
+        let x = rng.floats(n, scale: 3), w = rng.floats(n), b = rng.floats(n)
+        var y = [Float](repeating: 0, count: n)
+        rmsNorm(into: &y, x, weight: w, count: n, eps: 1e-5)
+        expectClose(y, Reference.rmsNorm(x, weight: w, eps: 1e-5), atol: 1e-5, rtol: 1e-5, "rmsNorm n=\(n)")
+        if n > 1 {
+            layerNorm(into: &y, x, weight: w, bias: b, count: n, eps: 1e-5)
+            expectClose(y, Reference.layerNorm(x, weight: w, bias: b, eps: 1e-5), atol: 1e-5, rtol: 1e-4, "layerNorm n=\(n)")
+        }
+    }
+
+    @Test(arguments: sizes)
+    func softmaxSumsToOneAndIgnoresShift(_ n: Int) {
+        var rng = TestRandom(seed: UInt64(200 + n))
+        let x = rng.floats(n, scale: 5)
+        var a = x, b = x.map { $0 + 123.5 }
+        softmax(&a, count: n)
+        softmax(&b, count: n)
+        #expect(abs(a.reduce(0, +) - 1) < 1e-5)
+        expectClose(a, Reference.softmax(x), atol: 1e-6, rtol: 1e-5, "softmax")
+        expectClose(b, a, atol: 1e-6, rtol: 1e-4, "shifted softmax")
+    }
+
+    @Test func ropeRotationsPreserveNorm() {
+        var rng = TestRandom(seed: 9)
+        let headDim = 16, heads = 3
+        for style in [RopeStyle.interleaved, .neox] {
+            var x = rng.floats(heads * headDim)
+            let before = x
+            var c = [Float](repeating: 0, count: headDim / 2), s = c
+            ropeAngles(position: 5, ropeDims: headDim, base: 10000, frequencyFactors: nil, cos: &c, sin: &s)
+            rope(&x, heads: heads, headDim: headDim, ropeDims: headDim, cos: c, sin: s, style: style)
+            for h in 0..<heads {
+                let n0 = before[(h * headDim)..<((h + 1) * headDim)].reduce(0) { $0 + $1 * $1 }
+                let n1 = x[(h * headDim)..<((h + 1) * headDim)].reduce(0) { $0 + $1 * $1 }
+                #expect(abs(n0 - n1) < 1e-4 * n0)
+            }
+            // Position 0 is the identity.
+            var y = before
+            ropeAngles(position: 0, ropeDims: headDim, base: 10000, frequencyFactors: nil, cos: &c, sin: &s)
+            rope(&y, heads: heads, headDim: headDim, ropeDims: headDim, cos: c, sin: s, style: style)
+            #expect(y == before)
+        }
+    }
+
+    @Test func sgemmMatchesReference() {
+        var rng = TestRandom(seed: 11)
+        let m = 5, n = 7, k = 13
+        let a = rng.floats(m * k), b = rng.floats(n * k)
+        var c = [Float](repeating: 0, count: m * n)
+        matmulTransposedB(into: &c, a, b, m: m, n: n, k: k)
+        expectClose(c, Reference.matmulTransposedB(a, b, m: m, n: n, k: k), atol: 1e-5, rtol: 1e-4, "sgemm")
+    }
+}
+
+@Suite struct ComputePoolTests {
+    @Test(arguments: [1, 2, 4])
+    func everyTaskRunsExactlyOnce(_ threads: Int) {
+        let pool = ComputePool(threads: threads)
+        for tasks in [1, 2, 3, 17, 1000] {
+            let counts = Mutex([Int](repeating: 0, count: tasks))
+            let badThread = Atomic<Int>(0)
+            pool.parallelFor(tasks) { task, thread in
+                if thread < 0 || thread >= pool.threads { badThread.add(1, ordering: .relaxed) }
+                counts.withLock { $0[task] += 1 }
+            }
+            #expect(counts.withLock { $0.allSatisfy { $0 == 1 } }, "\(tasks) tasks on \(threads) threads")
+            #expect(badThread.load(ordering: .relaxed) == 0)
+        }
+    }
+
+    @Test func rangesCoverTheWholeCount() {
+        let pool = ComputePool(threads: 2)
+        for count in [1, 5, 63, 64, 65, 1000] {
+            let seen = Mutex([Int](repeating: 0, count: count))
+            pool.parallelRanges(count, minimum: 8) { range, _ in seen.withLock { s in for i in range { s[i] += 1 } } }
+            #expect(seen.withLock { $0.allSatisfy { $0 == 1 } })
+        }
+    }
+
+    @Test func concurrentAndNestedCallersAreSafe() async {
+        final class Counter: Sendable { let value = Atomic<Int>(0) }
+        let pool = ComputePool(threads: 2)
+        let total = Counter()
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<4 {
+                group.addTask {
+                    for _ in 0..<50 {
+                        pool.parallelFor(8) { _, _ in
+                            pool.parallelFor(3) { _, _ in total.value.add(1, ordering: .relaxed) }
+                        }
+                    }
+                }
+            }
+        }
+        #expect(total.value.load(ordering: .relaxed) == 4 * 50 * 8 * 3)
+    }
+}

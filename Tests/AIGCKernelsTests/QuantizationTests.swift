@@ -1,0 +1,167 @@
+// Block formats: dequantization against gguf-py's numpy reference, the fast (AVX2) dot products
+// against the portable ones on odd sizes, and quantize -> dequantize error bounds.
+import AIGCKernels
+import AIGCTestSupport
+import AIGCTensor
+import CKernels
+import Foundation
+import Testing
+
+let blockTypes: [DType] = [.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K]
+let dotTypes: [DType] = blockTypes + [.f16, .bf16, .f32]
+
+@Suite struct DequantizationTests {
+    @Test(arguments: blockTypes + [.f16, .bf16])
+    func matchesGGUFPyReference(_ type: DType) throws {
+        let blocks = try [UInt8](Data(contentsOf: URL(fileURLWithPath: Fixtures.fixture("quant/\(type).blocks"))))
+        let expectedData = try Data(contentsOf: URL(fileURLWithPath: Fixtures.fixture("quant/\(type).f32")))
+        let expected = expectedData.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+        #expect(blocks.count == expected.count / type.blockElements * type.blockBytes)
+        var actual = [Float](repeating: .nan, count: expected.count)
+        let status = blocks.withUnsafeBytes { b in
+            actual.withUnsafeMutableBufferPointer { aigc_dequantize_row(type.rawValue, b.baseAddress, $0.baseAddress, Int64(expected.count)) }
+        }
+        #expect(status == 0)
+        expectClose(actual, expected, atol: 1e-6, rtol: 1e-6, "\(type)")
+    }
+
+    @Test func halfPrecisionConversionIsExact() {
+        let cases: [(UInt16, Float)] = [(0x0000, 0), (0x3C00, 1), (0xC000, -2), (0x7BFF, 65504), (0x0001, 5.9604645e-08),
+                                        (0x03FF, 6.097555e-05), (0x3555, 0.33325195), (0x7C00, .infinity), (0xFC00, -.infinity)]
+        for (bits, value) in cases {
+            #expect(aigc_f16_to_f32(bits) == value, "half \(bits)")
+            #expect(aigc_f32_to_f16(value) == bits, "float \(value)")
+        }
+        #expect(aigc_f16_to_f32(0x7E00).isNaN)
+        #expect(aigc_f32_to_f16(1.0 / 3.0) == 0x3555)
+        #expect(aigc_f32_to_f16(70000) == 0x7C00, "overflow becomes infinity")
+        var row = [Float](repeating: 0, count: 19)
+        let halves: [UInt16] = (0..<19).map { UInt16($0 * 1000) }
+        aigc_f16_to_f32_row(halves, &row, 19)
+        #expect(row == halves.map { aigc_f16_to_f32($0) }, "row conversion (F16C) equals scalar")
+    }
+}
+
+/// Random weights and activations of `count` elements: the weight row encoded as `type`, the
+/// activation prepared for it, and the float dot product of the dequantized weights with the activation.
+func dotCase(_ type: DType, count: Int, seed: UInt64) -> (weights: [UInt8], activation: [UInt8], floatDot: Float, magnitude: Float) {
+    var rng = TestRandom(seed: seed)
+    let w = rng.floats(count), x = rng.floats(count)
+    let weights: Tensor
+    if TensorConversion.canQuantize(to: type) {
+        weights = TensorConversion.convert(Tensor(shape: [1, count], floats: w), to: type)
+    } else {
+        // No quantizer for this format: random blocks with sane float16 scales.
+        var raw = rng.bytes(count / type.blockElements * type.blockBytes)
+        let halfFields: [DType: [Int]] = [.q2_K: [80, 82], .q3_K: [108]]
+        for b in 0..<(count / type.blockElements) {
+            for f in halfFields[type] ?? [] {
+                let h = aigc_f32_to_f16(0.01 + Float(rng.int(0..<100)) / 2000)
+                raw[b * type.blockBytes + f] = UInt8(h & 0xFF)
+                raw[b * type.blockBytes + f + 1] = UInt8(h >> 8)
+            }
+        }
+        weights = Tensor(dtype: type, shape: [1, count], bytes: raw)
+    }
+    let bytes = [UInt8](UnsafeRawBufferPointer(start: weights.data, count: weights.byteCount))
+    var dequantized = [Float](repeating: 0, count: count)
+    weights.dequantizeRow(0, into: &dequantized)
+    var activation = [UInt8](repeating: 0, count: Int(aigc_activation_row_bytes(type.rawValue, Int64(count))))
+    aigc_prepare_activation(type.rawValue, x, &activation, Int64(count))
+    let magnitude = zip(dequantized, x).reduce(Float(0)) { $0 + abs($1.0 * $1.1) }
+    return (bytes, activation, Reference.dot(dequantized, x), magnitude)
+}
+
+@Suite(.serialized) struct FastKernelParityTests {
+    /// Sizes that are not powers of two and leave odd tails of blocks (1, 3, 5, 7, 9 blocks...).
+    static func sizes(_ type: DType) -> [Int] { [1, 3, 5, 7, 9, 17].map { $0 * max(type.blockElements, 32) } + (type.isQuantized ? [] : [1, 7, 13, 31, 33, 63]) }
+
+    @Test(arguments: dotTypes)
+    func fastDotEqualsPortableDot(_ type: DType) {
+        guard aigc_cpu_simd_level() >= AIGC_SIMD_AVX2.rawValue else { return }
+        for (i, n) in Self.sizes(type).enumerated() {
+            let c = dotCase(type, count: n, seed: UInt64(1000 + i))
+            defer { aigc_set_simd_level(aigc_cpu_simd_level()) }
+            aigc_set_simd_level(Int32(AIGC_SIMD_SCALAR.rawValue))
+            let portable = aigc_vec_dot(type.rawValue, c.weights, c.activation, Int64(n))
+            aigc_set_simd_level(Int32(AIGC_SIMD_AVX2.rawValue))
+            let fast = aigc_vec_dot(type.rawValue, c.weights, c.activation, Int64(n))
+            // Same integer sums, different float summation order: a few ulps of the magnitude.
+            #expect(abs(fast - portable) <= 1e-5 * c.magnitude + 1e-6, "\(type) n=\(n): fast \(fast) portable \(portable)")
+        }
+    }
+
+    @Test(arguments: dotTypes)
+    func blockDotApproximatesFloatDot(_ type: DType) {
+        for (i, n) in Self.sizes(type).enumerated() {
+            let c = dotCase(type, count: n, seed: UInt64(2000 + i))
+            let q = aigc_vec_dot(type.rawValue, c.weights, c.activation, Int64(n))
+            // Activations are quantized to 8 bits per block (|error| <= scale/2 per element).
+            let tolerance: Float = type.isQuantized ? 0.01 * c.magnitude + 1e-4 : 1e-5 * c.magnitude + 1e-5
+            #expect(abs(q - c.floatDot) <= tolerance, "\(type) n=\(n): \(q) vs float \(c.floatDot)")
+        }
+    }
+
+    @Test func matmulRowsEqualsDotPerRow() {
+        var rng = TestRandom(seed: 77)
+        let rows = 13, k = 96, m = 3
+        let w = Tensor(shape: [rows, k], floats: rng.floats(rows * k))
+        for type in [DType.q4_1, .q8_0, .q6_K, .f16] where k % type.blockElements == 0 || type == .q6_K {
+            let kk = type == .q6_K ? 256 : k
+            let weights = TensorConversion.convert(type == .q6_K ? Tensor(shape: [rows, kk], floats: rng.floats(rows * kk)) : w, to: type)
+            let actBytes = Int(aigc_activation_row_bytes(type.rawValue, Int64(kk)))
+            var act = [UInt8](repeating: 0, count: actBytes * m)
+            let x = rng.floats(kk * m)
+            for t in 0..<m { act.withUnsafeMutableBytes { aigc_prepare_activation(type.rawValue, Array(x[(t * kk)..<((t + 1) * kk)]), $0.baseAddress! + t * actBytes, Int64(kk)) } }
+            var y = [Float](repeating: 0, count: m * rows)
+            aigc_matmul_rows(type.rawValue, weights.data, Int64(weights.rowBytes), Int64(kk), act, Int64(actBytes), Int64(m), &y, Int64(rows), 2, 11)
+            for t in 0..<m {
+                for r in 0..<rows {
+                    let expected = (2..<11).contains(r) ? act.withUnsafeBytes { aigc_vec_dot(type.rawValue, weights.row(r), $0.baseAddress! + t * actBytes, Int64(kk)) } : 0
+                    #expect(y[t * rows + r] == expected, "\(type) t=\(t) r=\(r)")
+                }
+            }
+        }
+    }
+}
+
+@Suite struct QuantizeRoundTripTests {
+    /// The largest |x - dequantize(quantize(x))| each format allows for a block, from its design:
+    /// half a quantization step of the block's range (plus the rounding of f16 scales, and for
+    /// K-quants the 6-bit quantization of sub-block scales).
+    static func bound(_ type: DType, block: ArraySlice<Float>) -> Float {
+        let amax = block.map(abs).max() ?? 0
+        let range = (block.max() ?? 0) - min(0, block.min() ?? 0)
+        switch type {
+        case .q8_0: return amax / 127 * 0.5 + amax * 1e-3
+        // d = max / -8: the far end of the range clips by one step.
+        case .q4_0: return amax / 8 * 1.01 + amax * 2e-3
+        case .q5_0: return amax / 16 * 1.01 + amax * 2e-3
+        case .q4_1: return ((block.max() ?? 0) - (block.min() ?? 0)) / 15 * 0.5 * 1.01 + amax * 2e-3
+        case .q5_1: return ((block.max() ?? 0) - (block.min() ?? 0)) / 31 * 0.5 * 1.01 + amax * 2e-3
+        case .q4_K: return range / 15 * 1.5 + amax * 2e-2
+        case .q5_K: return range / 31 * 1.5 + amax * 2e-2
+        case .q6_K: return amax / 32 * 1.5 + amax * 2e-2
+        case .f16: return amax * 1e-3
+        case .bf16: return amax * 8e-3
+        default: return .infinity
+        }
+    }
+
+    @Test(arguments: [DType.q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .q5_K, .q6_K, .f16, .bf16])
+    func errorStaysWithinTheFormatBound(_ type: DType) {
+        var rng = TestRandom(seed: 4242)
+        let n = 256 * 6
+        let x = rng.floats(n, scale: 2)
+        let q = TensorConversion.convert(Tensor(shape: [1, n], floats: x), to: type)
+        let back = q.floats()
+        let group = type.isQuantized ? type.blockElements : 32
+        for start in stride(from: 0, to: n, by: group) {
+            let block = x[start..<(start + group)]
+            let b = Self.bound(type, block: block)
+            for i in block.indices {
+                #expect(abs(back[i] - x[i]) <= b, "\(type) element \(i): \(x[i]) -> \(back[i]), bound \(b)")
+            }
+        }
+    }
+}

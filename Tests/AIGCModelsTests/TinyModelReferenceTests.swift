@@ -1,0 +1,98 @@
+// Tiny Llama, Qwen2 and GPT-2 models (GGUF and Hugging Face safetensors forms of the same weights)
+// against the numpy reference of scripts/reference/make_tiny_models.py.
+import AIGCGeneration
+import AIGCLayers
+import AIGCModels
+import AIGCSampling
+import AIGCTensor
+import AIGCTestSupport
+import Foundation
+import Testing
+
+struct TinyCase: CustomTestStringConvertible, Sendable {
+    let name: String
+    let form: String
+    var path: String { form == "gguf" ? TinyModels.gguf(name) : TinyModels.huggingFace(name) }
+    var testDescription: String { "\(name) (\(form))" }
+    static let all = TinyModels.names.flatMap { n in ["gguf", "safetensors"].map { TinyCase(name: n, form: $0) } }
+}
+
+/// |a - e| <= 1e-4 relative to the largest reference logit (and 1e-5 absolute).
+func expectLogitsClose(_ actual: [Float], _ expected: [Float], relative: Float = 1e-4, _ what: String,
+                       sourceLocation: SourceLocation = #_sourceLocation) {
+    let scale = expected.map(abs).max() ?? 1
+    expectClose(actual, expected, atol: relative * scale + 1e-5, rtol: 0, what, sourceLocation: sourceLocation)
+}
+
+@Suite struct TinyModelReferenceTests {
+    @Test(arguments: TinyCase.all)
+    func prefillLogitsMatchNumpy(_ c: TinyCase) throws {
+        let reference = try TinyModels.reference(c.name)
+        let loaded = try ModelLoader.load(path: c.path)
+        let model = loaded.model
+        let logits = try model.forward(.prompt(reference.prompt, allLogits: true), cache: model.makeCache(sequences: 1, contextLength: nil))
+        #expect(logits.rows == reference.prompt.count && logits.columns == 256)
+        for (i, row) in reference.logits.enumerated() { expectLogitsClose(Array(logits.row(i)), row, "\(c) position \(i)") }
+    }
+
+    @Test(arguments: TinyCase.all)
+    func incrementalDecodingMatchesFullPrefill(_ c: TinyCase) throws {
+        let reference = try TinyModels.reference(c.name)
+        let model = try ModelLoader.load(path: c.path).model
+        let cache = model.makeCache(sequences: 1, contextLength: nil)
+        let split = 5
+        _ = try model.forward(.prompt(Array(reference.prompt[..<split])), cache: cache)
+        for i in split..<reference.prompt.count {
+            let row = try model.forward(.prompt([reference.prompt[i]], startingAt: i), cache: cache)
+            expectLogitsClose(row.values, reference.logits[i], "\(c) step \(i)")
+        }
+        #expect(cache.lengths[0] == reference.prompt.count)
+    }
+
+    @Test(arguments: TinyCase.all)
+    func greedyTokensMatchNumpy(_ c: TinyCase) throws {
+        let reference = try TinyModels.reference(c.name)
+        let generator = TextGenerator(try ModelLoader.load(path: c.path))
+        var request = GenerationRequest(prompt: "")
+        request.promptTokens = reference.prompt
+        request.sampling = .greedy
+        request.maxTokens = 24
+        let result = try generator.generate(request)
+        #expect(result.tokens == reference.greedy)
+    }
+
+    @Test func sequencesInOneBatchDoNotSeeEachOther() throws {
+        let model = try ModelLoader.load(path: TinyModels.gguf("llama")).model
+        let a = [1, 2, 3, 4, 5], b = [9, 8, 7]
+        let alone = try model.forward(.prompt(a, allLogits: true), cache: model.makeCache(sequences: 1, contextLength: nil))
+        let aloneB = try model.forward(.prompt(b, allLogits: true), cache: model.makeCache(sequences: 1, contextLength: nil))
+        let batch = TokenBatch(tokens: a + b, positions: Array(0..<5) + Array(0..<3), sequences: [0, 0, 0, 0, 0, 1, 1, 1],
+                               wantsLogits: Array(repeating: true, count: 8))
+        let both = try model.forward(batch, cache: model.makeCache(sequences: 2, contextLength: nil))
+        for i in 0..<5 { expectLogitsClose(Array(both.row(i)), Array(alone.row(i)), "sequence a, \(i)") }
+        for i in 0..<3 { expectLogitsClose(Array(both.row(5 + i)), Array(aloneB.row(i)), "sequence b, \(i)") }
+    }
+
+    @Test func longPromptGEMMPathMatchesTokenByToken() throws {
+        // 40 tokens take the dequantize + sgemm path; one token at a time takes the dot-product path.
+        let model = try ModelLoader.load(path: TinyModels.gguf("gpt2")).model
+        let tokens = (0..<40).map { ($0 * 37 + 11) % 255 + 1 }
+        let full = try model.forward(.prompt(tokens, allLogits: true), cache: model.makeCache(sequences: 1, contextLength: nil))
+        let cache = model.makeCache(sequences: 1, contextLength: nil)
+        for (i, t) in tokens.enumerated() {
+            let row = try model.forward(.prompt([t], startingAt: i), cache: cache)
+            expectLogitsClose(row.values, Array(full.row(i)), "position \(i)")
+        }
+    }
+
+    @Test func contextOverflowIsAnErrorNotACrash() throws {
+        let model = try ModelLoader.load(path: TinyModels.gguf("llama")).model
+        let cache = model.makeCache(sequences: 1, contextLength: nil)
+        #expect(throws: ModelError.contextOverflow(position: 128, contextLength: 128)) {
+            try model.forward(.prompt([1], startingAt: 128), cache: cache)
+        }
+        #expect(throws: ModelError.tokenOutOfRange(token: 256, vocabularySize: 256)) {
+            try model.forward(.prompt([256]), cache: cache)
+        }
+    }
+}
