@@ -40,7 +40,7 @@ let package = Package(
         ]),
         .target(name: "AIGCTestSupport", dependencies: ["AIGCFormats", "AIGCTensor"], path: "Tests/AIGCTestSupport"),
         .testTarget(name: "AIGCKernelsTests", dependencies: ["AIGCKernels", "CKernels", "AIGCTestSupport"]),
-        .testTarget(name: "AIGCFormatsTests", dependencies: ["AIGCFormats", "AIGCTensor", "AIGCTestSupport"]),
+        .testTarget(name: "AIGCFormatsTests", dependencies: ["AIGCFormats", "AIGCTensor", "AIGCTestSupport", "AIGCGeneration", "AIGCModels", "AIGCTokenizers"]),
         .testTarget(name: "AIGCTokenizersTests", dependencies: ["AIGCTokenizers", "AIGCGeneration", "AIGCFormats", "AIGCTestSupport"]),
         .testTarget(name: "AIGCSamplingTests", dependencies: ["AIGCSampling"]),
         .testTarget(name: "AIGCModelsTests", dependencies: ["AIGCModels", "AIGCGeneration", "AIGCFormats", "AIGCTestSupport"]),

@@ -109,7 +109,12 @@ public enum ModelLoader {
     }
 
     static func loadGGUF(path: String, tokenizerPath: String?, name: String?, pool: ComputePool) throws -> LoadedModel {
-        let gguf = try GGUFFile(path: path)
+        try load(gguf: GGUFFile(path: path), tokenizerPath: tokenizerPath, name: name, pool: pool)
+    }
+
+    /// A model from an already opened GGUF file (also one parsed from memory).
+    public static func load(gguf: GGUFFile, tokenizerPath: String? = nil, name: String? = nil, pool: ComputePool = .shared) throws -> LoadedModel {
+        let path = gguf.path
         guard !gguf.tensorInfos.isEmpty else { throw ModelLoaderError.noWeights(path: path) }
         let arch = gguf.string("general.architecture") ?? "?"
         guard let builder = ModelRegistry.gguf[arch] else {

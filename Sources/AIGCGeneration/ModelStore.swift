@@ -83,7 +83,8 @@ public struct ModelStore: Sendable {
         if nameOrPath.contains("/") || nameOrPath.contains(".") {
             throw FormatError.missingFile(path: nameOrPath, hint: "No such file or folder.")
         }
-        throw ModelStoreError.unknownModel(nameOrPath, known: installed().map(\.name) + ModelCatalog.entries.map(\.name))
+        let known = installed().map(\.name) + ModelCatalog.entries.map(\.name).filter { name in !installed().contains { $0.name == name } }
+        throw ModelStoreError.unknownModel(nameOrPath, known: known)
     }
 
     public func remove(_ name: String) throws {

@@ -89,7 +89,9 @@ public struct LlamaConfiguration: Codable, Sendable, Equatable {
         let checks: [(Bool, String)] = [
             (hiddenSize > 0 && intermediateSize > 0 && layers > 0 && vocabularySize > 0 && contextLength > 0, "sizes must be positive"),
             (heads > 0 && kvHeads > 0 && heads % kvHeads == 0, "heads (\(heads)) must be a multiple of kv heads (\(kvHeads))"),
-            (headDim > 0 && ropeDims % 2 == 0 && ropeDims <= headDim, "rope dims (\(ropeDims)) must be even and at most the head size (\(headDim))"),
+            (headDim > 0 && ropeDims > 0 && ropeDims % 2 == 0 && ropeDims <= headDim,
+             "rope dims (\(ropeDims)) must be even, positive and at most the head size (\(headDim))"),
+            (rmsNormEps.isFinite && rmsNormEps >= 0 && ropeTheta.isFinite && ropeTheta > 0, "norm epsilon and rope base must be finite and positive"),
         ]
         for (ok, message) in checks where !ok { throw ModelError.invalidConfiguration(message) }
     }

@@ -1,0 +1,113 @@
+// The `aigc` binary as users and scripts call it: the --json contracts, exit codes and one-line errors.
+import AIGCTestSupport
+import Foundation
+import Testing
+
+struct CommandResult {
+    let status: Int32
+    let stdout: String
+    let stderr: String
+}
+
+/// Runs the debug build of aigc (built by `swift build --build-tests`).
+func aigc(_ arguments: [String], environment: [String: String] = [:]) throws -> CommandResult {
+    let binary = Fixtures.packageRoot.appendingPathComponent(".build/debug/aigc")
+    guard FileManager.default.isExecutableFile(atPath: binary.path) else {
+        throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: binary.path + " (run `swift build --build-tests` first)"])
+    }
+    let process = Process()
+    process.executableURL = binary
+    process.arguments = arguments
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let stdout = out.fileHandleForReading.readDataToEndOfFile(), stderr = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return CommandResult(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                         stderr: String(decoding: stderr, as: UTF8.self))
+}
+
+func json(_ text: String) throws -> [String: Any] {
+    try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+}
+
+@Suite(.serialized) struct CommandLineTests {
+    @Test func generateJSONContract() throws {
+        let run = try aigc(["generate", "-m", "smollm2-135m-instruct", "--json", "--seed", "7", "--max-tokens", "8", "--logprobs", "2", "Hello"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let object = try json(run.stdout)
+        for key in ["text", "tokens", "prompt_tokens", "logprobs", "finish_reason", "timings"] { #expect(object[key] != nil, "missing \(key)") }
+        let tokens = try #require(object["tokens"] as? [Int])
+        #expect(tokens.count <= 8 && !tokens.isEmpty)
+        #expect((object["prompt_tokens"] as? [Int])?.isEmpty == false)
+        #expect((object["logprobs"] as? [[String: Any]])?.count == tokens.count)
+        let timings = try #require(object["timings"] as? [String: Any])
+        for key in ["load_ms", "prompt_tokens_per_second", "generation_tokens_per_second"] { #expect(timings[key] is Double, "timings.\(key)") }
+        let again = try json(try aigc(["generate", "-m", "smollm2-135m-instruct", "--json", "--seed", "7", "--max-tokens", "8", "Hello"]).stdout)
+        #expect(again["text"] as? String == object["text"] as? String, "same seed, same text")
+    }
+
+    @Test func greedyStreamsParis() throws {
+        let run = try aigc(["generate", "-m", "smollm2-135m-instruct", "--temperature", "0", "--max-tokens", "8", "The capital of France is"])
+        #expect(run.status == 0)
+        #expect(run.stdout.contains("Paris"))
+        #expect(run.stderr.contains("tok/s"))
+    }
+
+    @Test func beamSearchOnAGPT2Model() throws {
+        let reference = try TinyModels.reference("gpt2")
+        let beam = try #require(reference.beamSearch?.first)
+        let prompt = String(String.UnicodeScalarView(reference.prompt.map { Unicode.Scalar(UInt8($0)) }))
+        let run = try aigc(["generate", "-m", TinyModels.gguf("gpt2"), "--beams", "5", "--max-tokens", String(beam.maxNew),
+                            "--no-repeat-ngram", "2", "--early-stopping", "--json", prompt])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try json(run.stdout)["tokens"] as? [Int] == beam.tokens)
+    }
+
+    @Test func tokenizeAcceptsAVocabularyOnlyFile() throws {
+        let run = try aigc(["tokenize", "-m", Fixtures.shared("tokenizers/ggml-vocab/ggml-vocab-llama-bpe.gguf"), "--json", "Hello world"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let object = try json(run.stdout)
+        #expect(object["ids"] as? [Int] == [9906, 1917])
+        #expect(object["pieces"] as? [String] == ["Hello", " world"])
+        let plain = try aigc(["tokenize", "-m", Fixtures.shared("tokenizers/ggml-vocab/ggml-vocab-llama-bpe.gguf"), "Hello"])
+        #expect(plain.stdout.contains("9906 -> 'Hello'"))
+    }
+
+    @Test func badInputFailsWithOneClearLine() throws {
+        let temporary = Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: temporary) }
+        let truncated = temporary.appendingPathComponent("truncated.gguf")
+        let full = try Data(contentsOf: URL(fileURLWithPath: TinyModels.gguf("llama")))
+        try full.prefix(100).write(to: truncated)
+        let cases: [([String], String)] = [
+            (["generate", "-m", "/no/such/model.gguf", "hi"], "/no/such/model.gguf"),
+            (["generate", "-m", truncated.path, "hi"], "truncated"),
+            (["generate", "-m", "no-such-model", "hi"], "no-such-model"),
+            (["generate", "-m", TinyModels.gguf("llama"), "--max-tokens", "4", String(repeating: "a", count: 200)], "the context holds 128"),
+            (["generate", "-m", TinyModels.gguf("llama"), "--top-p", "0", "hi"], "top-p"),
+            (["pull", "no-such-model"], "no-such-model"),
+            (["generate", "-m", Fixtures.shared("tokenizers/ggml-vocab/ggml-vocab-gpt-2.gguf"), "hi"], "no weights"),
+        ]
+        for (arguments, needle) in cases {
+            let run = try aigc(arguments)
+            #expect(run.status != 0, "\(arguments) must fail")
+            let lines = run.stderr.split(separator: "\n").filter { !$0.isEmpty }
+            #expect(lines.count == 1 || arguments.contains("--top-p"), "\(arguments): \(run.stderr)")
+            #expect(run.stderr.contains(needle), "\(arguments): \(run.stderr)")
+        }
+    }
+
+    @Test func modelsShowDescribesAModel() throws {
+        let run = try aigc(["models", "show", "--json", "smollm2-135m-instruct"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let info = try json(run.stdout)
+        #expect(info["architecture"] as? String == "llama")
+        #expect(info["quantization"] as? String == "Q4_1")
+        #expect(info["context_length"] as? Int == 8192 || info["contextLength"] as? Int == 8192)
+        #expect(info["license"] as? String == "apache-2.0" || info["license"] as? String == "Apache-2.0")
+        #expect((info["parameters"] as? Int ?? 0) > 100_000_000)
+    }
+}
