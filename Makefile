@@ -21,6 +21,7 @@ run: build
 
 # Build the tests, fetch the default model once (tests run it), run every test.
 test: deps
+	python3 scripts/check-layers.py
 	$(SWIFT) build --build-tests
 	$(DEBUG) pull $(MODEL)
 	$(SWIFT) test --skip-build

@@ -1,5 +1,6 @@
 // Tiny Llama, Qwen2 and GPT-2 models (GGUF and Hugging Face safetensors forms of the same weights)
 // against the numpy reference of scripts/reference/make_tiny_models.py.
+import AIGCFormats
 import AIGCGeneration
 import AIGCLayers
 import AIGCModels
@@ -94,5 +95,49 @@ func expectLogitsClose(_ actual: [Float], _ expected: [Float], relative: Float =
         #expect(throws: ModelError.tokenOutOfRange(token: 256, vocabularySize: 256)) {
             try model.forward(.prompt([256]), cache: cache)
         }
+    }
+}
+
+@Suite struct HuggingFaceFolderTests {
+    /// Splits the tiny Llama's model.safetensors into two shards with an index, as large checkpoints come.
+    @Test func shardedCheckpointLoadsLikeASingleFile() throws {
+        let source = TinyModels.huggingFace("llama")
+        let folder = Fixtures.temporaryDirectory("sharded")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let single = try SafetensorsFile(path: source + "/model.safetensors")
+        let names = single.tensorNames
+        let halves = [Array(names.prefix(names.count / 2)), Array(names.dropFirst(names.count / 2))]
+        var weightMap: [String: String] = [:]
+        for (i, part) in halves.enumerated() {
+            let file = "model-0000\(i + 1)-of-00002.safetensors"
+            try Data(SafetensorsFile.serialize(try part.map { try single.tensor($0) })).write(to: folder.appendingPathComponent(file))
+            for n in part { weightMap[n] = file }
+        }
+        let index = try JSONSerialization.data(withJSONObject: ["metadata": [:], "weight_map": weightMap])
+        try index.write(to: folder.appendingPathComponent("model.safetensors.index.json"))
+        for f in ["config.json", "vocab.json", "merges.txt"] {
+            try FileManager.default.copyItem(atPath: source + "/" + f, toPath: folder.appendingPathComponent(f).path)
+        }
+        let reference = try TinyModels.reference("llama")
+        let model = try ModelLoader.load(path: folder.path).model
+        let logits = try model.forward(.prompt(reference.prompt), cache: model.makeCache(sequences: 1, contextLength: nil))
+        expectLogitsClose(logits.values, reference.logits.last!, "sharded")
+    }
+
+    @Test func ropeScalingFromConfigJSON() throws {
+        let json = #"{"hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 1, "num_attention_heads": 4,"# +
+            #""vocab_size": 16, "rope_theta": 500000.0, "rope_scaling": {"rope_type": "llama3", "factor": 8.0,"# +
+            #""low_freq_factor": 1.0, "high_freq_factor": 4.0, "original_max_position_embeddings": 8192}}"#
+        let config = try JSONDecoder().decode(LlamaConfiguration.self, from: Data(json.utf8))
+        let factors = try #require(try config.ropeFrequencyFactors())
+        #expect(factors.count == 8)
+        #expect(factors.first == 1, "high frequencies are kept")
+        #expect(abs(factors.last! - 8) < 1e-4, "low frequencies are divided by the factor")
+        let linear = try JSONDecoder().decode(LlamaConfiguration.self, from: Data(
+            #"{"hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 1, "num_attention_heads": 4, "vocab_size": 16, "rope_scaling": {"type": "linear", "factor": 2.0}}"#.utf8))
+        #expect(try linear.ropeFrequencyFactors() == [Float](repeating: 2, count: 8))
+        let yarn = try JSONDecoder().decode(LlamaConfiguration.self, from: Data(
+            #"{"hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 1, "num_attention_heads": 4, "vocab_size": 16, "rope_scaling": {"rope_type": "yarn", "factor": 4.0}}"#.utf8))
+        #expect(throws: ModelError.self) { try yarn.ropeFrequencyFactors() }
     }
 }

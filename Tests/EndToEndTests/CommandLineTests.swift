@@ -111,3 +111,31 @@ func json(_ text: String) throws -> [String: Any] {
         #expect((info["parameters"] as? Int ?? 0) > 100_000_000)
     }
 }
+
+@Suite(.serialized) struct ModelStoreCommandTests {
+    /// An AIGC_HOME with the tiny Llama installed as if pulled (manifest + file).
+    func home() throws -> URL {
+        let home = Fixtures.temporaryDirectory("home")
+        let folder = home.appendingPathComponent("models/tiny-llama")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: TinyModels.gguf("llama"), toPath: folder.appendingPathComponent("model.gguf").path)
+        let manifest = #"{"name": "tiny-llama", "file": "model.gguf", "source": "test", "sha256": "x", "bytes": 1, "license": "MIT", "pulled_at": "2026-11-23T00:00:00Z"}"#
+        try Data(manifest.utf8).write(to: folder.appendingPathComponent("manifest.json"))
+        return home
+    }
+
+    @Test func listShowGenerateAndRemoveAnInstalledModel() throws {
+        let home = try home()
+        defer { try? FileManager.default.removeItem(at: home) }
+        let env = ["AIGC_HOME": home.path]
+        let list = try aigc(["models", "list", "--json"], environment: env)
+        #expect((try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]])?.first?["name"] as? String == "tiny-llama")
+        #expect(try aigc(["models", "show", "tiny-llama"], environment: env).stdout.contains("MIT"))
+        let generated = try aigc(["generate", "-m", "tiny-llama", "--max-tokens", "3", "--logit-bias", "65=100", "--temperature", "0", "x"], environment: env)
+        #expect(generated.stdout.hasPrefix("AAA"), "the bias forces token 65 ('A'): \(generated.stdout)")
+        #expect(try aigc(["models", "rm", "tiny-llama"], environment: env).status == 0)
+        #expect(!FileManager.default.fileExists(atPath: home.appendingPathComponent("models/tiny-llama").path))
+        let again = try aigc(["models", "rm", "tiny-llama"], environment: env)
+        #expect(again.status != 0 && again.stderr.contains("not installed"))
+    }
+}

@@ -245,7 +245,8 @@ def write_tokenizer_hf(folder):
         f.write("#version: 0.2\n")
 
 
-def write_llama(name, cfg, W, arch):
+def write_huggingface_folder(name, cfg, W):
+    """hf/config.json, hf/model.safetensors and the tokenizer files; returns the model's folder."""
     folder = os.path.join(ROOT, name)
     hf = os.path.join(folder, "hf")
     os.makedirs(hf, exist_ok=True)
@@ -253,6 +254,11 @@ def write_llama(name, cfg, W, arch):
     with open(os.path.join(hf, "config.json"), "w") as f:
         json.dump(cfg, f, indent=1)
     write_tokenizer_hf(hf)
+    return folder
+
+
+def write_llama(name, cfg, W, arch):
+    folder = write_huggingface_folder(name, cfg, W)
 
     g = gguf.GGUFWriter(os.path.join(folder, "model.gguf"), arch)
     g.add_name(name)
@@ -294,13 +300,7 @@ def write_llama(name, cfg, W, arch):
 
 
 def write_gpt2(name, cfg, W):
-    folder = os.path.join(ROOT, name)
-    hf = os.path.join(folder, "hf")
-    os.makedirs(hf, exist_ok=True)
-    save_file({k: v.astype(np.float32) for k, v in W.items()}, os.path.join(hf, "model.safetensors"))
-    with open(os.path.join(hf, "config.json"), "w") as f:
-        json.dump(cfg, f, indent=1)
-    write_tokenizer_hf(hf)
+    folder = write_huggingface_folder(name, cfg, W)
     g = gguf.GGUFWriter(os.path.join(folder, "model.gguf"), "gpt2")
     g.add_name(name)
     g.add_context_length(cfg["n_positions"])

@@ -5,6 +5,48 @@
 import AIGCKernels
 import AIGCLayers
 import AIGCTensor
+import Foundation
+
+/// Context extension by rescaling rotary frequencies (Hugging Face `rope_scaling`).
+public struct RopeScaling: Codable, Sendable, Equatable {
+    /// "linear", "llama3" (supported), or another method aigc refuses to run wrongly ("yarn", "dynamic", ...).
+    public var type: String
+    public var factor: Float
+    public var lowFrequencyFactor: Float?
+    public var highFrequencyFactor: Float?
+    public var originalContextLength: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case type, ropeType = "rope_type", factor, lowFrequencyFactor = "low_freq_factor", highFrequencyFactor = "high_freq_factor"
+        case originalContextLength = "original_max_position_embeddings"
+    }
+
+    public init(type: String, factor: Float, lowFrequencyFactor: Float? = nil, highFrequencyFactor: Float? = nil, originalContextLength: Int? = nil) {
+        self.type = type
+        self.factor = factor
+        self.lowFrequencyFactor = lowFrequencyFactor
+        self.highFrequencyFactor = highFrequencyFactor
+        self.originalContextLength = originalContextLength
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        type = try c.decodeIfPresent(String.self, forKey: .ropeType) ?? c.decodeIfPresent(String.self, forKey: .type) ?? "default"
+        factor = try c.decodeIfPresent(Float.self, forKey: .factor) ?? 1
+        lowFrequencyFactor = try c.decodeIfPresent(Float.self, forKey: .lowFrequencyFactor)
+        highFrequencyFactor = try c.decodeIfPresent(Float.self, forKey: .highFrequencyFactor)
+        originalContextLength = try c.decodeIfPresent(Int.self, forKey: .originalContextLength)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(type, forKey: .ropeType)
+        try c.encode(factor, forKey: .factor)
+        try c.encodeIfPresent(lowFrequencyFactor, forKey: .lowFrequencyFactor)
+        try c.encodeIfPresent(highFrequencyFactor, forKey: .highFrequencyFactor)
+        try c.encodeIfPresent(originalContextLength, forKey: .originalContextLength)
+    }
+}
 
 public struct LlamaConfiguration: Codable, Sendable, Equatable {
     public var hiddenSize: Int
@@ -21,18 +63,19 @@ public struct LlamaConfiguration: Codable, Sendable, Equatable {
     public var ropeDims: Int
     public var ropeInterleaved: Bool
     public var tieWordEmbeddings: Bool
+    public var ropeScaling: RopeScaling?
 
     enum CodingKeys: String, CodingKey {
         case hiddenSize = "hidden_size", intermediateSize = "intermediate_size", layers = "num_hidden_layers"
         case heads = "num_attention_heads", kvHeads = "num_key_value_heads", headDim = "head_dim"
         case vocabularySize = "vocab_size", contextLength = "max_position_embeddings", rmsNormEps = "rms_norm_eps"
         case ropeTheta = "rope_theta", ropeDims = "rope_dims", ropeInterleaved = "rope_interleaved"
-        case tieWordEmbeddings = "tie_word_embeddings"
+        case tieWordEmbeddings = "tie_word_embeddings", ropeScaling = "rope_scaling"
     }
 
     public init(hiddenSize: Int, intermediateSize: Int, layers: Int, heads: Int, kvHeads: Int, headDim: Int? = nil,
                 vocabularySize: Int, contextLength: Int, rmsNormEps: Float = 1e-5, ropeTheta: Float = 10000,
-                ropeDims: Int? = nil, ropeInterleaved: Bool, tieWordEmbeddings: Bool) {
+                ropeDims: Int? = nil, ropeInterleaved: Bool, tieWordEmbeddings: Bool, ropeScaling: RopeScaling? = nil) {
         self.hiddenSize = hiddenSize
         self.intermediateSize = intermediateSize
         self.layers = layers
@@ -46,6 +89,7 @@ public struct LlamaConfiguration: Codable, Sendable, Equatable {
         self.ropeDims = ropeDims ?? self.headDim
         self.ropeInterleaved = ropeInterleaved
         self.tieWordEmbeddings = tieWordEmbeddings
+        self.ropeScaling = ropeScaling
     }
 
     public init(from decoder: Decoder) throws {
@@ -63,7 +107,8 @@ public struct LlamaConfiguration: Codable, Sendable, Equatable {
                   ropeDims: try c.decodeIfPresent(Int.self, forKey: .ropeDims),
                   // Hugging Face checkpoints rotate half-and-half (NeoX pairing).
                   ropeInterleaved: try c.decodeIfPresent(Bool.self, forKey: .ropeInterleaved) ?? false,
-                  tieWordEmbeddings: try c.decodeIfPresent(Bool.self, forKey: .tieWordEmbeddings) ?? false)
+                  tieWordEmbeddings: try c.decodeIfPresent(Bool.self, forKey: .tieWordEmbeddings) ?? false,
+                  ropeScaling: try c.decodeIfPresent(RopeScaling.self, forKey: .ropeScaling))
     }
 
     /// From GGUF metadata of architecture `arch` ("llama", "qwen2", ...). GGUF `llama` files hold
@@ -79,7 +124,33 @@ public struct LlamaConfiguration: Codable, Sendable, Equatable {
                   rmsNormEps: Float(m.double("\(arch).attention.layer_norm_rms_epsilon") ?? 1e-5),
                   ropeTheta: Float(m.double("\(arch).rope.freq_base") ?? 10000),
                   ropeDims: m.int("\(arch).rope.dimension_count"),
-                  ropeInterleaved: !LlamaConfiguration.neoxArchitectures.contains(arch), tieWordEmbeddings: tiedEmbeddings)
+                  ropeInterleaved: !LlamaConfiguration.neoxArchitectures.contains(arch), tieWordEmbeddings: tiedEmbeddings,
+                  ropeScaling: m.string("\(arch).rope.scaling.type").flatMap { type in
+                      type == "none" ? nil : RopeScaling(type: type, factor: Float(m.double("\(arch).rope.scaling.factor") ?? 1))
+                  })
+    }
+
+    /// Per-frequency divisors of the rotary angles for `ropeScaling` (nil: none).
+    public func ropeFrequencyFactors() throws -> [Float]? {
+        guard let s = ropeScaling, s.type != "default" else { return nil }
+        let half = ropeDims / 2
+        switch s.type {
+        case "linear":
+            return [Float](repeating: s.factor, count: half)
+        case "llama3":
+            let low = Double(s.lowFrequencyFactor ?? 1), high = Double(s.highFrequencyFactor ?? 4)
+            let original = Double(s.originalContextLength ?? 8192), factor = Double(s.factor)
+            return (0..<half).map { i in
+                let frequency = pow(Double(ropeTheta), -2 * Double(i) / Double(ropeDims))
+                let wavelength = 2 * Double.pi / frequency
+                if wavelength < original / high { return 1 }
+                if wavelength > original / low { return Float(factor) }
+                let smooth = (original / wavelength - low) / (high - low)
+                return Float(frequency / ((1 - smooth) * frequency / factor + smooth * frequency))
+            }
+        default:
+            throw ModelError.invalidConfiguration("rope scaling '\(s.type)' is not supported (supported: linear, llama3)")
+        }
     }
 
     /// GGUF architectures of this family that use NeoX rotary pairing.
@@ -144,7 +215,11 @@ public final class LlamaModel: TextModel, @unchecked Sendable {
         if let head, head.shape != [config.vocabularySize, C] {
             throw TensorError.shapeMismatch(name: "lm_head.weight", expected: [config.vocabularySize, C], actual: head.shape, source: weights.sourceName)
         }
-        ropeFactors = weights.tensorIfPresent("rope_freqs.weight")?.toFloat32()
+        if let stored = weights.tensorIfPresent("rope_freqs.weight") {
+            ropeFactors = stored.toFloat32()
+        } else {
+            ropeFactors = try config.ropeFrequencyFactors().map { Tensor(name: "rope_freqs", shape: [$0.count], floats: $0) }
+        }
     }
 
     public var vocabularySize: Int { config.vocabularySize }

@@ -25,6 +25,7 @@ struct Generate: ParsableCommand {
     @Option(name: .customLong("no-repeat-ngram"), help: "Beam search: never repeat an n-gram of this size.") var noRepeatNgram: Int = 0
     @Option(name: .customLong("best-of"), help: "Sample N completions and keep the one with the best mean log-probability.") var bestOf: Int = 1
     @Option(help: "Stop when this text appears (repeatable).") var stop: [String] = []
+    @Option(name: .customLong("logit-bias"), help: "TOKEN=BIAS added to a token's logit (repeatable; -inf bans it).") var logitBias: [String] = []
     @Option(help: "Report this many top alternatives with each token's log-probability (--json).") var logprobs: Int = 0
     @Flag(name: .customLong("ignore-eos"), help: "Keep generating past the end-of-sequence token.") var ignoreEOS = false
     @Flag(help: "Print one JSON object: text, tokens, prompt_tokens, logprobs, finish_reason, timings.") var json = false
@@ -49,6 +50,13 @@ struct Generate: ParsableCommand {
         sampling.presencePenalty = presencePenalty
         sampling.frequencyPenalty = frequencyPenalty
         sampling.seed = seed
+        for item in logitBias {
+            let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let token = Int(parts[0]), let bias = Float(parts[1]) else {
+                throw ValidationError("--logit-bias wants TOKEN=BIAS, e.g. 42=-inf (got '\(item)')")
+            }
+            sampling.logitBias[token] = bias
+        }
         if let problem = sampling.problem() { throw ValidationError(problem) }
 
         let loaded = try modelOptions.load()
