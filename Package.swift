@@ -35,7 +35,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .executableTarget(name: "aigc", dependencies: [
-            "AIGCGeneration", "AIGCFormats", "AIGCTokenizers",
+            "AIGCGeneration", "AIGCFormats", "AIGCTokenizers", "AIGCTensor", "AIGCKernels",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .target(name: "AIGCTestSupport", dependencies: ["AIGCFormats", "AIGCTensor"], path: "Tests/AIGCTestSupport"),

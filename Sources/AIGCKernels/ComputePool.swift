@@ -21,26 +21,25 @@ public final class ComputePool: @unchecked Sendable {
 
     /// Runs `body(task, thread)` for every task in `0..<tasks` and returns when all have finished.
     /// `thread` is in `0..<threads` and identifies the running thread (for per-thread scratch).
-    public func parallelFor(_ tasks: Int, _ body: (_ task: Int, _ thread: Int) -> Void) {
+    public func parallelFor(_ tasks: Int, _ body: @escaping (_ task: Int, _ thread: Int) -> Void) {
         if tasks <= 0 { return }
         if pool == nil || tasks == 1 {
             for task in 0..<tasks { body(task, 0) }
             return
         }
-        withoutActuallyEscaping(body) { escapable in
-            var box = TaskBox(body: escapable)
-            withUnsafeMutablePointer(to: &box) { pointer in
-                aigc_pool_run(pool, Int64(tasks), { context, task, thread in
-                    context!.assumingMemoryBound(to: TaskBox.self).pointee.body(Int(task), Int(thread))
-                }, pointer)
-            }
+        // The box is retained here until every task has returned; workers use it unretained.
+        let box = TaskBox(body)
+        withExtendedLifetime(box) {
+            aigc_pool_run(pool, Int64(tasks), { context, task, thread in
+                Unmanaged<TaskBox>.fromOpaque(context!).takeUnretainedValue().body(Int(task), Int(thread))
+            }, Unmanaged.passUnretained(box).toOpaque())
         }
     }
 
     /// Splits `count` items into contiguous ranges (about `perThread` per thread, at least `minimum`
     /// items each) and runs `body(range, thread)` on each in parallel.
     public func parallelRanges(_ count: Int, minimum: Int = 1, perThread: Int = 4,
-                               _ body: (_ range: Range<Int>, _ thread: Int) -> Void) {
+                               _ body: @escaping (_ range: Range<Int>, _ thread: Int) -> Void) {
         if count <= 0 { return }
         let maxTasks = max(1, count / max(1, minimum))
         let tasks = min(maxTasks, threads == 1 ? 1 : threads * perThread)
@@ -63,8 +62,9 @@ public final class ComputePool: @unchecked Sendable {
     public static var defaultThreads: Int { max(1, Int(aigc_available_cpus())) }
 }
 
-private struct TaskBox {
+private final class TaskBox {
     let body: (Int, Int) -> Void
+    init(_ body: @escaping (Int, Int) -> Void) { self.body = body }
 }
 
 /// Makes OpenBLAS run on the calling thread only: aigc parallelises around BLAS calls itself.

@@ -97,4 +97,13 @@ float aigc_dot_bf16_avx2(const void *w, const void *a, int64_t n);
 float aigc_dot_f32_avx2(const void *w, const void *a, int64_t n);
 void aigc_f16_to_f32_row_avx2(const uint16_t *src, float *dst, int64_t n);
 
+// Four-row matrix-vector kernels (matvec_avx2.c): out[r] = dot(row r, a) for the rows
+// at w, w + stride, w + 2 stride, w + 3 stride; nb blocks per row.
+typedef void (*aigc_rows4_fn)(const void *w, int64_t stride, const void *a, int64_t nb, float *out);
+void aigc_rows4_q4_0_avx2(const void *w, int64_t stride, const void *a, int64_t nb, float *out);
+void aigc_rows4_q4_1_avx2(const void *w, int64_t stride, const void *a, int64_t nb, float *out);
+void aigc_rows4_q5_0_avx2(const void *w, int64_t stride, const void *a, int64_t nb, float *out);
+void aigc_rows4_q5_1_avx2(const void *w, int64_t stride, const void *a, int64_t nb, float *out);
+void aigc_rows4_q8_0_avx2(const void *w, int64_t stride, const void *a, int64_t nb, float *out);
+
 #endif

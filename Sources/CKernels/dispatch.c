@@ -110,6 +110,21 @@ static dot_fn dot_for(int type, int level) {
     }
 }
 
+static aigc_rows4_fn rows4_for(int type, int level) {
+    // AVX-512 (VNNI) variants measured slower than these on Zen 4 (BENCHMARKS.md), so AVX2 serves both.
+    if (level >= AIGC_SIMD_AVX2) {
+        switch (type) {
+        case AIGC_TYPE_Q4_0: return aigc_rows4_q4_0_avx2;
+        case AIGC_TYPE_Q4_1: return aigc_rows4_q4_1_avx2;
+        case AIGC_TYPE_Q5_0: return aigc_rows4_q5_0_avx2;
+        case AIGC_TYPE_Q5_1: return aigc_rows4_q5_1_avx2;
+        case AIGC_TYPE_Q8_0: return aigc_rows4_q8_0_avx2;
+        default: break;
+        }
+    }
+    return NULL;
+}
+
 int aigc_activation_kind(int weight_type) {
     switch (weight_type) {
     case AIGC_TYPE_Q4_0: case AIGC_TYPE_Q4_1: case AIGC_TYPE_Q5_0: case AIGC_TYPE_Q5_1: case AIGC_TYPE_Q8_0:
@@ -149,11 +164,25 @@ float aigc_dot_f32(const float *a, const float *b, int64_t n) {
 void aigc_matmul_rows(int weight_type, const void *w, int64_t w_stride, int64_t n,
                       const void *a, int64_t a_stride, int64_t m,
                       float *y, int64_t y_stride, int64_t r0, int64_t r1) {
-    dot_fn fn = dot_for(weight_type, aigc_simd_level());
+    const int level = aigc_simd_level();
+    dot_fn fn = dot_for(weight_type, level);
     if (!fn) return;
+    aigc_rows4_fn rows4 = rows4_for(weight_type, level);
     const char *wb = w, *ab = a;
-    // Rows outermost: one weight row stays in L1 while every activation row passes over it.
-    for (int64_t r = r0; r < r1; r++) {
+    const int64_t nb = n / aigc_type_block_elements(weight_type);
+    int64_t r = r0;
+    // Rows outermost: the weight rows stay in L1 while every activation row passes over them.
+    if (rows4) {
+        float out[4];
+        for (; r + 4 <= r1; r += 4) {
+            const void *rows = wb + r * w_stride;
+            for (int64_t t = 0; t < m; t++) {
+                rows4(rows, w_stride, ab + t * a_stride, nb, out);
+                for (int k = 0; k < 4; k++) y[t * y_stride + r + k] = out[k];
+            }
+        }
+    }
+    for (; r < r1; r++) {
         const void *row = wb + r * w_stride;
         for (int64_t t = 0; t < m; t++) y[t * y_stride + r] = fn(row, ab + t * a_stride, n);
     }

@@ -102,24 +102,35 @@ func dotCase(_ type: DType, count: Int, seed: UInt64) -> (weights: [UInt8], acti
         }
     }
 
-    @Test func matmulRowsEqualsDotPerRow() {
-        var rng = TestRandom(seed: 77)
-        let rows = 13, k = 96, m = 3
-        let w = Tensor(shape: [rows, k], floats: rng.floats(rows * k))
-        for type in [DType.q4_1, .q8_0, .q6_K, .f16] where k % type.blockElements == 0 || type == .q6_K {
-            let kk = type == .q6_K ? 256 : k
-            let weights = TensorConversion.convert(type == .q6_K ? Tensor(shape: [rows, kk], floats: rng.floats(rows * kk)) : w, to: type)
-            let actBytes = Int(aigc_activation_row_bytes(type.rawValue, Int64(kk)))
-            var act = [UInt8](repeating: 0, count: actBytes * m)
-            let x = rng.floats(kk * m)
-            for t in 0..<m { act.withUnsafeMutableBytes { aigc_prepare_activation(type.rawValue, Array(x[(t * kk)..<((t + 1) * kk)]), $0.baseAddress! + t * actBytes, Int64(kk)) } }
-            var y = [Float](repeating: 0, count: m * rows)
-            aigc_matmul_rows(type.rawValue, weights.data, Int64(weights.rowBytes), Int64(kk), act, Int64(actBytes), Int64(m), &y, Int64(rows), 2, 11)
-            for t in 0..<m {
-                for r in 0..<rows {
-                    let expected = (2..<11).contains(r) ? act.withUnsafeBytes { aigc_vec_dot(type.rawValue, weights.row(r), $0.baseAddress! + t * actBytes, Int64(kk)) } : 0
-                    #expect(y[t * rows + r] == expected, "\(type) t=\(t) r=\(r)")
+    /// The multi-row matrix kernels (four rows at a time, software prefetch) against the portable
+    /// one-row dot product, for row counts with tails and block counts with odd lengths.
+    @Test(arguments: [DType.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q6_K, .f16])
+    func matmulRowsMatchPortableDots(_ type: DType) {
+        var rng = TestRandom(seed: UInt64(type.rawValue) + 77)
+        for rows in [1, 3, 4, 5, 7, 9, 13] {
+            for blocks in [1, 2, 3, 5, 7, 18] {
+                let k = blocks * type.blockElements == 1 ? blocks * 32 : blocks * max(type.blockElements, 32)
+                let m = 2
+                let weights = TensorConversion.convert(Tensor(shape: [rows, k], floats: rng.floats(rows * k)), to: type)
+                let actBytes = Int(aigc_activation_row_bytes(type.rawValue, Int64(k)))
+                var act = [UInt8](repeating: 0, count: actBytes * m)
+                for t in 0..<m {
+                    let x = rng.floats(k)
+                    act.withUnsafeMutableBytes { aigc_prepare_activation(type.rawValue, x, $0.baseAddress! + t * actBytes, Int64(k)) }
                 }
+                var fast = [Float](repeating: .nan, count: m * rows)
+                aigc_matmul_rows(type.rawValue, weights.data, Int64(weights.rowBytes), Int64(k), act, Int64(actBytes), Int64(m), &fast, Int64(rows), 0, Int64(rows))
+                defer { aigc_set_simd_level(aigc_cpu_simd_level()) }
+                aigc_set_simd_level(Int32(AIGC_SIMD_SCALAR.rawValue))
+                for t in 0..<m {
+                    for r in 0..<rows {
+                        let portable = act.withUnsafeBytes { aigc_vec_dot(type.rawValue, weights.row(r), $0.baseAddress! + t * actBytes, Int64(k)) }
+                        let magnitude = weights.floats()[(r * k)..<((r + 1) * k)].reduce(0) { $0 + abs($1) } * 2
+                        #expect(abs(fast[t * rows + r] - portable) <= 2e-5 * magnitude + 1e-5,
+                                "\(type) rows \(rows) blocks \(blocks) t=\(t) r=\(r): \(fast[t * rows + r]) vs \(portable)")
+                    }
+                }
+                aigc_set_simd_level(aigc_cpu_simd_level())
             }
         }
     }

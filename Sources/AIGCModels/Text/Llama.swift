@@ -239,7 +239,7 @@ public final class LlamaModel: TextModel, @unchecked Sendable {
     public func forward(_ batch: TokenBatch, cache: KVCache) throws -> Logits {
         let (hidden, m) = try run(batch, cache: cache)
         let logits = workspace.floats("logits", m * config.vocabularySize)
-        output.forward(hidden, rows: m, into: logits, workspace: workspace, pool: pool)
+        Profiler.measure("lm head") { output.forward(hidden, rows: m, into: logits, workspace: workspace, pool: pool) }
         return Logits(values: Array(UnsafeBufferPointer(start: logits, count: m * config.vocabularySize)), rows: m, columns: config.vocabularySize)
     }
 
@@ -268,27 +268,39 @@ public final class LlamaModel: TextModel, @unchecked Sendable {
         let shape = AttentionShape(heads: c.heads, kvHeads: c.kvHeads, headDim: D)
         let style: RopeStyle = c.ropeInterleaved ? .interleaved : .neox
         for (l, b) in blocks.enumerated() {
-            b.attentionNorm.forward(x, rows: n, into: h)
-            b.q.forward(h, rows: n, into: q, workspace: ws, pool: pool)
-            b.k.forward(h, rows: n, into: k, workspace: ws, pool: pool)
-            b.v.forward(h, rows: n, into: v, workspace: ws, pool: pool)
-            for i in 0..<n {
-                rope(q + i * qDim, heads: c.heads, headDim: D, ropeDims: c.ropeDims, cos: cosines + i * half, sin: sines + i * half, style: style)
-                rope(k + i * kvDim, heads: c.kvHeads, headDim: D, ropeDims: c.ropeDims, cos: cosines + i * half, sin: sines + i * half, style: style)
-                let s = batch.sequences[i], p = batch.positions[i]
-                cache.key(layer: l, sequence: s, position: p).update(from: k + i * kvDim, count: kvDim)
-                cache.value(layer: l, sequence: s, position: p).update(from: v + i * kvDim, count: kvDim)
+            Profiler.measure("norm") { b.attentionNorm.forward(x, rows: n, into: h) }
+            Profiler.measure("qkv") {
+                b.q.forward(h, rows: n, into: q, workspace: ws, pool: pool)
+                b.k.forward(h, rows: n, into: k, workspace: ws, pool: pool)
+                b.v.forward(h, rows: n, into: v, workspace: ws, pool: pool)
             }
-            causalAttention(queries: q, qStride: qDim, tokens: n, positions: batch.positions, sequences: batch.sequences,
-                            cache: cache, layer: l, shape: shape, into: attended, workspace: ws, pool: pool)
-            b.o.forward(attended, rows: n, into: h, workspace: ws, pool: pool)
-            add(into: x, h, count: n * C)
-            b.ffnNorm.forward(x, rows: n, into: h)
-            b.gate.forward(h, rows: n, into: gate, workspace: ws, pool: pool)
-            b.up.forward(h, rows: n, into: up, workspace: ws, pool: pool)
-            swiglu(gate, up, count: n * F)
-            b.down.forward(gate, rows: n, into: h, workspace: ws, pool: pool)
-            add(into: x, h, count: n * C)
+            Profiler.measure("rope+cache") {
+                for i in 0..<n {
+                    rope(q + i * qDim, heads: c.heads, headDim: D, ropeDims: c.ropeDims, cos: cosines + i * half, sin: sines + i * half, style: style)
+                    rope(k + i * kvDim, heads: c.kvHeads, headDim: D, ropeDims: c.ropeDims, cos: cosines + i * half, sin: sines + i * half, style: style)
+                    let s = batch.sequences[i], p = batch.positions[i]
+                    cache.key(layer: l, sequence: s, position: p).update(from: k + i * kvDim, count: kvDim)
+                    cache.value(layer: l, sequence: s, position: p).update(from: v + i * kvDim, count: kvDim)
+                }
+            }
+            Profiler.measure("attention") {
+                causalAttention(queries: q, qStride: qDim, tokens: n, positions: batch.positions, sequences: batch.sequences,
+                                cache: cache, layer: l, shape: shape, into: attended, workspace: ws, pool: pool)
+            }
+            Profiler.measure("output proj") {
+                b.o.forward(attended, rows: n, into: h, workspace: ws, pool: pool)
+                add(into: x, h, count: n * C)
+            }
+            Profiler.measure("norm") { b.ffnNorm.forward(x, rows: n, into: h) }
+            Profiler.measure("gate+up") {
+                b.gate.forward(h, rows: n, into: gate, workspace: ws, pool: pool)
+                b.up.forward(h, rows: n, into: up, workspace: ws, pool: pool)
+            }
+            Profiler.measure("swiglu") { swiglu(gate, up, count: n * F) }
+            Profiler.measure("down") {
+                b.down.forward(gate, rows: n, into: h, workspace: ws, pool: pool)
+                add(into: x, h, count: n * C)
+            }
         }
         let wanted = batch.wantsLogits.indices.filter { batch.wantsLogits[$0] }
         let final = ws.floats("final", max(1, wanted.count) * C)

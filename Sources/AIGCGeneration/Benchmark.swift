@@ -1,0 +1,106 @@
+// Benchmark: prompt processing (ppN) and token generation (tgN) speed, measured as llama-bench does —
+// ppN runs N random tokens as one batch on an empty cache; tgN decodes N random tokens one at a time
+// (logits for each) on an empty cache. One untimed warm-up, then `repetitions` timed runs.
+import AIGCKernels
+import AIGCLayers
+import AIGCModels
+import AIGCSampling
+import AIGCTensor
+import Foundation
+
+public struct BenchmarkResult: Codable, Sendable {
+    public let model: String
+    public let sizeBytes: Int
+    public let parameters: Int
+    public let quantization: String
+    public let threads: Int
+    public let test: String
+    public let promptTokens: Int
+    public let generatedTokens: Int
+    public let tokensPerSecond: Double
+    public let stddev: Double
+    public let samples: [Double]
+
+    enum CodingKeys: String, CodingKey {
+        case model, sizeBytes = "size_bytes", parameters, quantization, threads, test, promptTokens = "n_prompt"
+        case generatedTokens = "n_gen", tokensPerSecond = "tokens_per_second", stddev, samples
+    }
+}
+
+public enum Benchmark {
+    public enum Test: Sendable {
+        case prompt(Int)
+        case generation(Int)
+        var name: String {
+            switch self {
+            case let .prompt(n): "pp\(n)"
+            case let .generation(n): "tg\(n)"
+            }
+        }
+    }
+
+    /// Runs `test` `repetitions` times (after a warm-up) and reports tokens per second.
+    public static func run(_ loaded: LoadedModel, test: Test, threads: Int, repetitions: Int, seed: UInt64 = 1) throws -> BenchmarkResult {
+        let model = loaded.model
+        var random = SeededRandom(seed: seed)
+        func token() -> Int { Int(random.next() % UInt64(model.vocabularySize)) }
+        var samples: [Double] = []
+        for run in 0...repetitions {
+            let cache = model.makeCache(sequences: 1, contextLength: nil)
+            let count: Int
+            let start = DispatchTime.now().uptimeNanoseconds
+            switch test {
+            case let .prompt(n):
+                guard n < model.contextLength else { throw GenerationError.promptTooLong(tokens: n, context: model.contextLength) }
+                let tokens = (0..<n).map { _ in token() }
+                _ = try model.forward(.prompt(tokens), cache: cache)
+                count = n
+            case let .generation(n):
+                guard n < model.contextLength else { throw GenerationError.promptTooLong(tokens: n, context: model.contextLength) }
+                for position in 0..<n { _ = try model.forward(.prompt([token()], startingAt: position), cache: cache) }
+                count = n
+            }
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            if run > 0 { samples.append(Double(count) / seconds) }
+        }
+        let mean = samples.reduce(0, +) / Double(samples.count)
+        let variance = samples.count > 1 ? samples.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(samples.count - 1) : 0
+        let (p, g): (Int, Int) = { switch test { case let .prompt(n): (n, 0); case let .generation(n): (0, n) } }()
+        return BenchmarkResult(model: loaded.info.name, sizeBytes: loaded.info.fileBytes, parameters: loaded.info.parameters,
+                               quantization: loaded.info.quantization, threads: threads, test: test.name, promptTokens: p,
+                               generatedTokens: g, tokensPerSecond: mean, stddev: variance.squareRoot(), samples: samples)
+    }
+}
+
+/// Matrix-vector throughput of the kernels per weight type: bytes of weights consumed per second.
+public struct KernelThroughput: Codable, Sendable {
+    public let type: String
+    public let rows: Int
+    public let columns: Int
+    public let megabytes: Double
+    public let gigabytesPerSecond: Double
+    public let threads: Int
+}
+
+extension Benchmark {
+    /// Times y = W·x for a random `rows` × `columns` matrix of `type` until about `seconds` have passed.
+    public static func kernelThroughput(type: DType, rows: Int, columns: Int, pool: ComputePool, seconds: Double = 0.5) throws -> KernelThroughput {
+        var random = SeededRandom(seed: 3)
+        let values = (0..<(rows * columns)).map { _ in random.nextUnit() - 0.5 }
+        let weight = try Linear(weight: TensorConversion.convert(Tensor(shape: [rows, columns], floats: values), to: type))
+        let x = (0..<columns).map { _ in random.nextUnit() }
+        var y = [Float](repeating: 0, count: rows)
+        let workspace = Workspace()
+        var iterations = 0
+        let start = DispatchTime.now().uptimeNanoseconds
+        var elapsed = 0.0
+        repeat {
+            weight.forward(x, rows: 1, into: &y, workspace: workspace, pool: pool)
+            iterations += 1
+            elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        } while elapsed < seconds
+        let bytes = Double(weight.weight.byteCount)
+        return KernelThroughput(type: type.description, rows: rows, columns: columns, megabytes: bytes / 1e6,
+                                gigabytesPerSecond: bytes * Double(iterations) / elapsed / 1e9, threads: pool.threads)
+    }
+}

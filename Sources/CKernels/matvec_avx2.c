@@ -1,0 +1,129 @@
+// Four-row matrix-vector kernels (AVX2/FMA/F16C) for the 32-element block formats: four weight rows
+// share each activation block. Per step the four rows' scales are converted together (one vcvtph2ps),
+// the four int32 dot vectors are folded with horizontal adds into one [r0 r1 r2 r3 | r0 r1 r2 r3]
+// vector, and one FMA accumulates all four rows — no per-row broadcasts. Measured on Zen 4, Q4_1 from
+// L2: 17 GB/s of weights against 6.6 GB/s for the one-row kernel (see BENCHMARKS.md).
+#include <immintrin.h>
+#include <string.h>
+#include "blocks.h"
+
+#define AVX2 __attribute__((target("avx2,fma,f16c")))
+
+static inline uint32_t load32(const void *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+
+// Four interleaved rows are four short streams that jump after each row: too irregular for the
+// hardware prefetcher. Each block step therefore prefetches its share of the row group two groups
+// ahead (prefetching past the end of the matrix is harmless).
+#define PREFETCH_GROUPS 2
+static inline int64_t prefetch_step(int64_t stride, int64_t nb) { return (4 * stride + nb - 1) / nb; }
+static inline void prefetch_share(const uint8_t *base, int64_t stride, int64_t step, int64_t i) {
+    const uint8_t *p = base + PREFETCH_GROUPS * 4 * stride + i * step;
+    for (int64_t j = 0; j < step; j += 64) __builtin_prefetch(p + j, 0, 3);
+    __builtin_prefetch(p + step - 1, 0, 3);
+}
+
+// 16 bytes of packed nibbles -> 32 codes (low nibbles first), loaded once into both halves.
+AVX2 static inline __m256i nibbles(const uint8_t *qs) {
+    const __m256i b = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)qs));
+    return _mm256_and_si256(_mm256_blend_epi32(b, _mm256_srli_epi16(b, 4), 0xF0), _mm256_set1_epi8(0x0F));
+}
+
+// 32 bits -> 32 bytes, 0xFF where the bit is set.
+AVX2 static inline __m256i bit_bytes(uint32_t x32) {
+    const __m256i shuffle = _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202, 0x0101010101010101, 0);
+    __m256i bytes = _mm256_shuffle_epi8(_mm256_set1_epi32((int)x32), shuffle);
+    bytes = _mm256_or_si256(bytes, _mm256_set1_epi64x(0x7fbfdfeff7fbfdfe));
+    return _mm256_cmpeq_epi8(bytes, _mm256_set1_epi64x(-1));
+}
+
+AVX2 static inline __m256i codes_q5(const uint8_t *qs, const uint8_t *qh) {
+    return _mm256_or_si256(nibbles(qs), _mm256_and_si256(bit_bytes(load32(qh)), _mm256_set1_epi8(0x10)));
+}
+
+// The first four halves at byte 0 of four blocks, and the four at byte 2, as floats.
+AVX2 static inline void halves4(const uint8_t *b0, const uint8_t *b1, const uint8_t *b2, const uint8_t *b3, __m128 *first, __m128 *second) {
+    const __m256 both = _mm256_cvtph_ps(_mm_setr_epi32((int)load32(b0), (int)load32(b1), (int)load32(b2), (int)load32(b3)));
+    const __m256 split = _mm256_permutevar8x32_ps(both, _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7));
+    *first = _mm256_castps256_ps128(split);
+    *second = _mm256_extractf128_ps(split, 1);
+}
+
+// Folds four rows' 8-lane int32 sums into [r0 r1 r2 r3 | r0 r1 r2 r3] floats.
+AVX2 static inline __m256 fold4(__m256i p0, __m256i p1, __m256i p2, __m256i p3) {
+    return _mm256_cvtepi32_ps(_mm256_hadd_epi32(_mm256_hadd_epi32(p0, p1), _mm256_hadd_epi32(p2, p3)));
+}
+
+AVX2 static inline __m256i dot_u8_i8(__m256i u, __m256i s) {
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));
+}
+
+AVX2 static inline void finish4(__m256 acc, __m128 offsets, float *out) {
+    _mm_storeu_ps(out, _mm_add_ps(_mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1)), offsets));
+}
+
+// One step of the 4-row loop for types whose codes are unsigned and whose scale is at byte 0.
+// `OFFSET` turns the second half-float (Q4_1/Q5_1 min) or the scale (Q4_0/Q5_0) into the additive term.
+#define ROWS4_LOOP(BLOCK, CODES, OFFSET_EXPR)                                                              \
+    const uint8_t *base = (const uint8_t *)w;                                                              \
+    const block_q8a *y = a;                                                                                \
+    __m256 acc = _mm256_setzero_ps();                                                                      \
+    __m128 offsets = _mm_setzero_ps();                                                                     \
+    const int64_t step = prefetch_step(stride, nb);                                                        \
+    for (int64_t i = 0; i < nb; i++) {                                                                     \
+        prefetch_share(base, stride, step, i);                                                             \
+        const BLOCK *b0 = (const BLOCK *)(base) + i, *b1 = (const BLOCK *)(base + stride) + i;            \
+        const BLOCK *b2 = (const BLOCK *)(base + 2 * stride) + i, *b3 = (const BLOCK *)(base + 3 * stride) + i; \
+        const __m256i act = _mm256_loadu_si256((const __m256i *)y[i].qs);                                  \
+        __m128 d, second;                                                                                  \
+        halves4((const uint8_t *)b0, (const uint8_t *)b1, (const uint8_t *)b2, (const uint8_t *)b3, &d, &second); \
+        (void)second;                                                                                      \
+        offsets = _mm_fmadd_ps(OFFSET_EXPR, _mm_set1_ps(y[i].s), offsets);                                 \
+        const __m256 sums = fold4(dot_u8_i8(CODES(b0), act), dot_u8_i8(CODES(b1), act),                   \
+                                  dot_u8_i8(CODES(b2), act), dot_u8_i8(CODES(b3), act));                   \
+        const __m128 dd = _mm_mul_ps(d, _mm_set1_ps(y[i].d));                                              \
+        acc = _mm256_fmadd_ps(_mm256_set_m128(dd, dd), sums, acc);                                         \
+    }                                                                                                      \
+    finish4(acc, offsets, out);
+
+#define CODES_Q4(b) nibbles((b)->qs)
+#define CODES_Q5(b) codes_q5((b)->qs, (b)->qh)
+
+AVX2 void aigc_rows4_q4_0_avx2(const void *w, int64_t stride, const void *a, int64_t nb, float *out) {
+    ROWS4_LOOP(block_q4_0, CODES_Q4, _mm_mul_ps(d, _mm_set1_ps(-8.0f)))
+}
+
+AVX2 void aigc_rows4_q4_1_avx2(const void *w, int64_t stride, const void *a, int64_t nb, float *out) {
+    ROWS4_LOOP(block_q4_1, CODES_Q4, second)
+}
+
+AVX2 void aigc_rows4_q5_0_avx2(const void *w, int64_t stride, const void *a, int64_t nb, float *out) {
+    ROWS4_LOOP(block_q5_0, CODES_Q5, _mm_mul_ps(d, _mm_set1_ps(-16.0f)))
+}
+
+AVX2 void aigc_rows4_q5_1_avx2(const void *w, int64_t stride, const void *a, int64_t nb, float *out) {
+    ROWS4_LOOP(block_q5_1, CODES_Q5, second)
+}
+
+// Q8_0: signed codes, so each row gets |w| and the activation with w's signs (vpsignb).
+AVX2 void aigc_rows4_q8_0_avx2(const void *w, int64_t stride, const void *a, int64_t nb, float *out) {
+    const uint8_t *base = (const uint8_t *)w;
+    const block_q8a *y = a;
+    __m256 acc = _mm256_setzero_ps();
+    const int64_t step = prefetch_step(stride, nb);
+    for (int64_t i = 0; i < nb; i++) {
+        prefetch_share(base, stride, step, i);
+        const block_q8_0 *b[4];
+        for (int r = 0; r < 4; r++) b[r] = (const block_q8_0 *)(base + r * stride) + i;
+        const __m256i act = _mm256_loadu_si256((const __m256i *)y[i].qs);
+        __m256i p[4];
+        for (int r = 0; r < 4; r++) {
+            const __m256i q = _mm256_loadu_si256((const __m256i *)b[r]->qs);
+            p[r] = dot_u8_i8(_mm256_sign_epi8(q, q), _mm256_sign_epi8(act, q));
+        }
+        __m128 d, unused;
+        halves4((const uint8_t *)b[0], (const uint8_t *)b[1], (const uint8_t *)b[2], (const uint8_t *)b[3], &d, &unused);
+        const __m128 dd = _mm_mul_ps(d, _mm_set1_ps(y[i].d));
+        acc = _mm256_fmadd_ps(_mm256_set_m128(dd, dd), fold4(p[0], p[1], p[2], p[3]), acc);
+    }
+    finish4(acc, _mm_setzero_ps(), out);
+}

@@ -1,0 +1,72 @@
+// aigc bench: prompt-processing and generation speed in the manner of llama-bench.
+import AIGCGeneration
+import AIGCKernels
+import AIGCTensor
+import ArgumentParser
+import Foundation
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Measure prompt processing (ppN) and generation (tgN) speed.")
+
+    @Option(name: [.short, .customLong("model")], help: "Model name or path.") var model: String = ModelCatalog.defaultModel
+    @Option(name: [.short, .customLong("n-prompt")], help: "Prompt lengths to test, comma-separated (0: none).") var prompt: String = "512"
+    @Option(name: [.customShort("n"), .customLong("n-gen")], help: "Generation lengths to test, comma-separated (0: none).") var generate: String = "128"
+    @Option(name: [.short, .customLong("threads")], help: "Thread counts, comma-separated.") var threads: String = "\(ComputePool.defaultThreads)"
+    @Option(name: [.short, .customLong("repetitions")], help: "Timed runs per test (after one warm-up).") var repetitions: Int = 5
+    @Flag(help: "Print a JSON array, one object per test.") var json = false
+    @Flag(help: "Measure the matrix-vector kernels alone (GB/s of weights per type) instead of a model.") var kernels = false
+
+    static func list(_ text: String, _ name: String) throws -> [Int] {
+        let values = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !values.isEmpty, values.allSatisfy({ ($0 ?? -1) >= 0 }) else { throw ValidationError("\(name) wants comma-separated counts, got '\(text)'") }
+        return values.map { $0! }
+    }
+
+    func validate() throws {
+        if repetitions < 1 { throw ValidationError("--repetitions must be >= 1") }
+        if try Self.list(threads, "--threads").contains(where: { $0 < 1 || $0 > 256 }) { throw ValidationError("--threads must be 1...256") }
+    }
+
+    func run() throws {
+        if kernels { return try runKernels() }
+        let (path, installed) = try ModelStore().resolve(model)
+        let prompts = try Self.list(prompt, "--n-prompt").filter { $0 > 0 }
+        let gens = try Self.list(generate, "--n-gen").filter { $0 > 0 }
+        var results: [BenchmarkResult] = []
+        if !json { writeOut("| model | size | params | quant | threads | test | t/s |\n|---|---|---|---|---|---|---|\n") }
+        for t in try Self.list(threads, "--threads") {
+            let pool = ComputePool(threads: t)
+            let loaded = try ModelLoader.load(path: path, name: installed?.name, pool: pool)
+            let tests = prompts.map { Benchmark.Test.prompt($0) } + gens.map { Benchmark.Test.generation($0) }
+            for test in tests {
+                Profiler.reset()
+                let r = try Benchmark.run(loaded, test: test, threads: t, repetitions: repetitions)
+                if Profiler.enabled { writeErr("profile of \(r.test), \(t) threads (AIGC_PROFILE):\n" + Profiler.report()) }
+                results.append(r)
+                if !json {
+                    writeOut(String(format: "| %@ | %.2f MiB | %.2f M | %@ | %d | %@ | %.2f ± %.2f |\n", r.model, Double(r.sizeBytes) / 1048576,
+                                    Double(r.parameters) / 1e6, r.quantization, r.threads, r.test, r.tokensPerSecond, r.stddev))
+                }
+            }
+        }
+        if json { writeOut(try jsonLine(results) + "\n") }
+    }
+
+    /// GB/s of weights for a matrix that fits in L2 (1536×576) and one streamed from memory (49152×576).
+    func runKernels() throws {
+        var results: [KernelThroughput] = []
+        if !json { writeOut("| type | threads | matrix | MB | GB/s |\n|---|---|---|---|---|\n") }
+        for t in try Self.list(threads, "--threads") {
+            let pool = ComputePool(threads: t)
+            for type in [DType.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q5_K, .q6_K, .f16, .bf16, .f32] {
+                for (rows, columns) in [(1536, 576), (49152, 576)] {
+                    let columns = type.blockElements == 256 ? 1536 : columns
+                    let r = try Benchmark.kernelThroughput(type: type, rows: rows, columns: columns, pool: pool)
+                    results.append(r)
+                    if !json { writeOut(String(format: "| %@ | %d | %dx%d | %.1f | %.2f |\n", r.type, t, rows, columns, r.megabytes, r.gigabytesPerSecond)) }
+                }
+            }
+        }
+        if json { writeOut(try jsonLine(results) + "\n") }
+    }
+}
