@@ -1,5 +1,6 @@
 // Row-wise float kernels used by every architecture: norms, activations, softmax, rotary embeddings.
 // Each takes raw pointers and explicit sizes; the naive twins in Reference/ are the test oracle.
+import CKernels
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -82,26 +83,12 @@ public func layerNorm(into y: FloatPointer, _ x: ConstFloatPointer, weight: Cons
 /// In-place softmax over n values; returns the log of the normaliser (for log-probabilities).
 @discardableResult
 public func softmax(_ x: FloatPointer, count n: Int) -> Float {
-    var maxValue = -Float.infinity
-    for i in 0..<n where x[i] > maxValue { maxValue = x[i] }
-    if maxValue == -.infinity { return maxValue }
-    var sum: Float = 0
-    for i in 0..<n {
-        let e = expf(x[i] - maxValue)
-        x[i] = e
-        sum += e
-    }
-    let inv = 1 / sum
-    for i in 0..<n { x[i] *= inv }
-    return maxValue + logf(sum)
+    aigc_softmax_f32(x, Int64(n))
 }
 
 /// gate[i] = silu(gate[i]) * up[i] (the SwiGLU feed-forward gate).
 public func swiglu(_ gate: FloatPointer, _ up: ConstFloatPointer, count n: Int) {
-    for i in 0..<n {
-        let g = gate[i]
-        gate[i] = g / (1 + expf(-g)) * up[i]
-    }
+    aigc_swiglu_f32(gate, up, Int64(n))
 }
 
 /// x = silu(x).
@@ -111,11 +98,7 @@ public func silu(_ x: FloatPointer, count n: Int) {
 
 /// x = gelu(x), tanh approximation (GPT-2's "gelu_new").
 public func geluTanh(_ x: FloatPointer, count n: Int) {
-    let c: Float = 0.7978845608028654 // sqrt(2 / pi)
-    for i in 0..<n {
-        let v = x[i]
-        x[i] = 0.5 * v * (1 + tanhf(c * (v + 0.044715 * v * v * v)))
-    }
+    aigc_gelu_tanh_f32(x, Int64(n))
 }
 
 /// x = gelu(x), exact (erf) form.

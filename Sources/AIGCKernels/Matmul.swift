@@ -4,9 +4,9 @@ import COpenBLAS
 /// C[m, n] = A[m, k] · B[n, k]ᵀ (+ C when `accumulate`), all row-major: the layout of activations
 /// times a weight matrix stored [out, in].
 public func matmulTransposedB(into c: FloatPointer, _ a: ConstFloatPointer, _ b: ConstFloatPointer,
-                              m: Int, n: Int, k: Int, ldc: Int? = nil, accumulate: Bool = false) {
+                              m: Int, n: Int, k: Int, lda: Int? = nil, ldb: Int? = nil, ldc: Int? = nil, accumulate: Bool = false) {
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k),
-                1, a, Int32(k), b, Int32(k), accumulate ? 1 : 0, c, Int32(ldc ?? n))
+                1, a, Int32(lda ?? k), b, Int32(ldb ?? k), accumulate ? 1 : 0, c, Int32(ldc ?? n))
 }
 
 /// C[m, n] = A[m, k] · B[k, n] (+ C when `accumulate`), row-major.

@@ -22,6 +22,12 @@ public struct AttentionShape: Sendable {
 public func causalAttention(queries q: ConstFloatPointer, qStride: Int, tokens n: Int, positions: [Int], sequences: [Int],
                             cache: KVCache, layer: Int, shape: AttentionShape, into out: FloatPointer,
                             workspace: Workspace, pool: ComputePool) {
+    if n >= prefillGEMMTokens, let first = positions.first, sequences.allSatisfy({ $0 == sequences[0] }),
+       positions.enumerated().allSatisfy({ $0.element == first + $0.offset }) {
+        prefillAttention(queries: q, qStride: qStride, tokens: n, start: first, sequence: sequences[0], cache: cache, layer: layer,
+                         shape: shape, into: out, workspace: workspace, pool: pool)
+        return
+    }
     let D = shape.headDim, H = shape.heads
     let group = H / shape.kvHeads
     let kvDim = cache.kvDim
@@ -40,5 +46,32 @@ public func causalAttention(queries q: ConstFloatPointer, qStride: Int, tokens n
         o.update(repeating: 0, count: D)
         let v0 = UnsafePointer(cache.value(layer: layer, sequence: s, position: 0)) + kvh * D
         for t in 0...p { axpy(into: o, scores[t], v0 + t * kvDim, count: D) }
+    }
+}
+
+/// Tokens of one sequence from which attention runs as matrix products (a prompt chunk).
+let prefillGEMMTokens = 16
+
+/// Attention of n consecutive tokens (positions start..<start+n) of one sequence, per head as
+/// S = Q·Kᵀ over all cached positions, causal mask, softmax, O = S·V — two sgemm calls per head that
+/// read Q, K and V in place through their strides.
+func prefillAttention(queries q: ConstFloatPointer, qStride: Int, tokens n: Int, start: Int, sequence s: Int, cache: KVCache,
+                      layer: Int, shape: AttentionShape, into out: FloatPointer, workspace: Workspace, pool: ComputePool) {
+    let D = shape.headDim, H = shape.heads, group = H / shape.kvHeads
+    let kvDim = cache.kvDim, keys = start + n
+    workspace.reserveThreadScratch(threads: pool.threads, bytes: n * keys * 4)
+    let k0 = UnsafePointer(cache.key(layer: layer, sequence: s, position: 0))
+    let v0 = UnsafePointer(cache.value(layer: layer, sequence: s, position: 0))
+    pool.parallelFor(H) { h, thread in
+        let scores = workspace.scratch(thread: thread).assumingMemoryBound(to: Float.self)
+        let kvOffset = (h / group) * D
+        matmulTransposedB(into: scores, q + h * D, k0 + kvOffset, m: n, n: keys, k: D, lda: qStride, ldb: kvDim, ldc: keys)
+        for i in 0..<n {
+            let row = scores + i * keys, visible = start + i + 1
+            scale(row, by: shape.scale, count: visible)
+            softmax(row, count: visible)
+            (row + visible).update(repeating: 0, count: keys - visible)
+        }
+        matmul(into: out + h * D, scores, v0 + kvOffset, m: n, n: D, k: keys, lda: keys, ldb: kvDim, ldc: H * D)
     }
 }

@@ -1,7 +1,8 @@
 // Linear: y = x · Wᵀ (+ b) with W used in place in whatever type the file stores (F32, F16, BF16 or
 // quantized blocks). Few rows (decode): activations are prepared once (quantized to 8 bits for block
-// formats) and each thread takes a range of output rows. Many rows (prefill): each thread dequantizes
-// a chunk of weight rows and multiplies it with all activations through BLAS sgemm.
+// formats) and each task takes a range of output rows. Many rows (prefill): each task dequantizes a
+// chunk of weight rows and multiplies it with all activations through BLAS sgemm. Several maps of
+// the same input (q, k, v; gate and up) run in one parallel pass, so a token costs fewer thread hand-offs.
 import AIGCKernels
 import AIGCTensor
 import CKernels
@@ -17,6 +18,7 @@ public struct Linear: @unchecked Sendable {
     /// Activation rows from which dequantize + sgemm beats block dot products.
     public static let gemmThreshold = 16
     static let gemmChunkRows = 64
+    static let slotNames = (0..<8).map { "linear.activations.\($0)" }
 
     public init(weight: Tensor, bias: Tensor? = nil, inputMajor: Bool = false) throws {
         guard weight.shape.count == 2 else {
@@ -42,58 +44,108 @@ public struct Linear: @unchecked Sendable {
     /// y[m, out] = x[m, in] · Wᵀ + b. `y` rows are `yStride` floats apart (default: outFeatures).
     public func forward(_ x: ConstFloatPointer, rows m: Int, into y: FloatPointer, yStride: Int? = nil,
                         workspace: Workspace, pool: ComputePool) {
-        let ldy = yStride ?? outFeatures
+        Linear.forward([(self, y, yStride ?? outFeatures)], input: x, rows: m, workspace: workspace, pool: pool)
+    }
+
+    /// Several maps of the same input in one parallel pass (e.g. the q, k and v projections).
+    public static func forward(_ maps: [(linear: Linear, output: FloatPointer, stride: Int)], input x: ConstFloatPointer, rows m: Int,
+                               workspace: Workspace, pool: ComputePool) {
+        // Maps of the same weight type share one prepared (quantized) copy of the input.
+        var inputs: [PreparedInput?] = []
+        for (i, map) in maps.enumerated() {
+            if let j = maps[..<i].firstIndex(where: { $0.linear.weight.dtype == map.linear.weight.dtype }) { inputs.append(inputs[j]) } else {
+                inputs.append(map.linear.prepare(x, rows: m, workspace: workspace, slot: i))
+            }
+        }
+        var chunks: [(map: Int, rows: Range<Int>)] = []
+        for (i, map) in maps.enumerated() {
+            let size = map.linear.chunkRows(m: m, threads: pool.threads)
+            for start in stride(from: 0, to: map.linear.outFeatures, by: size) {
+                chunks.append((i, start..<min(map.linear.outFeatures, start + size)))
+            }
+        }
+        if maps.contains(where: { !$0.linear.usesDotProducts(m: m) }) {
+            workspace.reserveThreadScratch(threads: pool.threads, bytes: gemmChunkRows * (maps.map(\.linear.inFeatures).max() ?? 0) * 4)
+        }
+        pool.parallelFor(chunks.count) { task, thread in
+            let (i, rows) = chunks[task]
+            let map = maps[i]
+            map.linear.compute(rows: rows, input: x, prepared: inputs[i], m: m, into: map.output, ldy: map.stride,
+                               scratch: workspace.scratch(thread: thread))
+        }
+    }
+
+    /// silu(x · Gateᵀ) ⊙ (x · Upᵀ) into `output` ([m, rows of gate]), gate and up computed for the same
+    /// rows by the same task and combined while they are in cache. `upScratch` holds m × rows floats.
+    public static func forwardGated(gate: Linear, up: Linear, input x: ConstFloatPointer, rows m: Int, into output: FloatPointer,
+                                    upScratch: FloatPointer, workspace: Workspace, pool: ComputePool) {
+        precondition(gate.outFeatures == up.outFeatures && gate.inFeatures == up.inFeatures)
+        let gateInput = gate.prepare(x, rows: m, workspace: workspace, slot: 0)
+        let upInput = up.weight.dtype == gate.weight.dtype ? gateInput : up.prepare(x, rows: m, workspace: workspace, slot: 1)
+        let n = gate.outFeatures
+        let size = gate.chunkRows(m: m, threads: pool.threads)
+        if !gate.usesDotProducts(m: m) { workspace.reserveThreadScratch(threads: pool.threads, bytes: gemmChunkRows * gate.inFeatures * 4) }
+        pool.parallelFor((n + size - 1) / size) { task, thread in
+            let rows = (task * size)..<min(n, task * size + size)
+            let scratch = workspace.scratch(thread: thread)
+            gate.compute(rows: rows, input: x, prepared: gateInput, m: m, into: output, ldy: n, scratch: scratch)
+            up.compute(rows: rows, input: x, prepared: upInput, m: m, into: upScratch, ldy: n, scratch: scratch)
+            for t in 0..<m { swiglu(output + t * n + rows.lowerBound, upScratch + t * n + rows.lowerBound, count: rows.count) }
+        }
+    }
+
+    // MARK: pieces
+
+    /// Activations in the form the kernels take: quantized rows for block dot products, nil for sgemm.
+    struct PreparedInput: @unchecked Sendable {
+        let bytes: UnsafeMutableRawPointer
+        let stride: Int
+    }
+
+    func usesDotProducts(m: Int) -> Bool { !inputMajor && m < Linear.gemmThreshold }
+
+    func prepare(_ x: ConstFloatPointer, rows m: Int, workspace: Workspace, slot: Int) -> PreparedInput? {
+        guard usesDotProducts(m: m) else { return nil }
+        let type = weight.dtype.rawValue
+        let stride = Int(aigc_activation_row_bytes(type, Int64(inFeatures)))
+        let bytes = workspace.bytes(Linear.slotNames[min(slot, Linear.slotNames.count - 1)], stride * m)
+        for r in 0..<m { aigc_prepare_activation(type, x + r * inFeatures, bytes + r * stride, Int64(inFeatures)) }
+        return PreparedInput(bytes: bytes, stride: stride)
+    }
+
+    /// Rows per task: about 64 KiB of weights for dot products (multiples of 4 for the four-row
+    /// kernels), the dequantization chunk for sgemm.
+    func chunkRows(m: Int, threads: Int) -> Int {
+        if !usesDotProducts(m: m) { return inputMajor ? max(64, (outFeatures + 2 * threads - 1) / (2 * threads)) : Linear.gemmChunkRows }
+        if threads == 1 { return outFeatures }
+        let rows = max(16, 65536 / max(1, weight.rowBytes))
+        return (rows + 3) / 4 * 4
+    }
+
+    /// Output rows `rows` (all m activation rows), bias included.
+    func compute(rows: Range<Int>, input x: ConstFloatPointer, prepared: PreparedInput?, m: Int, into y: FloatPointer, ldy: Int,
+                 scratch: UnsafeMutableRawPointer) {
+        let k = inFeatures
         if inputMajor {
-            forwardInputMajor(x, rows: m, into: y, ldy: ldy, pool: pool)
-        } else if m >= Linear.gemmThreshold {
-            forwardGEMM(x, rows: m, into: y, ldy: ldy, workspace: workspace, pool: pool)
+            let w = weight.floatPointer
+            matmul(into: y + rows.lowerBound, x, w + rows.lowerBound, m: m, n: rows.count, k: k, ldb: outFeatures, ldc: ldy)
+        } else if let prepared {
+            aigc_matmul_rows(weight.dtype.rawValue, weight.data, Int64(weight.rowBytes), Int64(k), prepared.bytes, Int64(prepared.stride),
+                             Int64(m), y, Int64(ldy), Int64(rows.lowerBound), Int64(rows.upperBound))
         } else {
-            forwardDot(x, rows: m, into: y, ldy: ldy, workspace: workspace, pool: pool)
+            let w: ConstFloatPointer
+            if weight.dtype == .f32 {
+                w = weight.floatPointer + rows.lowerBound * k
+            } else {
+                let floats = scratch.assumingMemoryBound(to: Float.self)
+                for (i, r) in rows.enumerated() { weight.dequantizeRow(r, into: floats + i * k) }
+                w = UnsafePointer(floats)
+            }
+            matmulTransposedB(into: y + rows.lowerBound, x, w, m: m, n: rows.count, k: k, ldc: ldy)
         }
         if let bias {
-            let b = bias.floatPointer
-            for r in 0..<m { add(into: y + r * ldy, b, count: outFeatures) }
-        }
-    }
-
-    private func forwardDot(_ x: ConstFloatPointer, rows m: Int, into y: FloatPointer, ldy: Int, workspace: Workspace, pool: ComputePool) {
-        let type = weight.dtype.rawValue
-        let actBytes = Int(aigc_activation_row_bytes(type, Int64(inFeatures)))
-        let act = workspace.bytes("linear.activations", actBytes * m)
-        for r in 0..<m { aigc_prepare_activation(type, x + r * inFeatures, act + r * actBytes, Int64(inFeatures)) }
-        let w = weight.data, wStride = weight.rowBytes, k = inFeatures
-        // Split by output rows; about 32 KiB of weights per task keeps the per-task overhead small.
-        let minimumRows = max(8, 32768 / max(1, wStride))
-        pool.parallelRanges(outFeatures, minimum: minimumRows) { range, _ in
-            aigc_matmul_rows(type, w, Int64(wStride), Int64(k), act, Int64(actBytes), Int64(m), y, Int64(ldy),
-                             Int64(range.lowerBound), Int64(range.upperBound))
-        }
-    }
-
-    private func forwardGEMM(_ x: ConstFloatPointer, rows m: Int, into y: FloatPointer, ldy: Int, workspace: Workspace, pool: ComputePool) {
-        let k = inFeatures
-        let chunk = Linear.gemmChunkRows
-        let isFloat = weight.dtype == .f32
-        if !isFloat { workspace.reserveThreadScratch(threads: pool.threads, bytes: chunk * k * 4) }
-        let tasks = (outFeatures + chunk - 1) / chunk
-        pool.parallelFor(tasks) { task, thread in
-            let r0 = task * chunk, rows = min(chunk, outFeatures - r0)
-            let w: ConstFloatPointer
-            if isFloat {
-                w = weight.data.assumingMemoryBound(to: Float.self) + r0 * k
-            } else {
-                let scratch = workspace.scratch(thread: thread).assumingMemoryBound(to: Float.self)
-                for r in 0..<rows { weight.dequantizeRow(r0 + r, into: scratch + r * k) }
-                w = UnsafePointer(scratch)
-            }
-            matmulTransposedB(into: y + r0, x, w, m: m, n: rows, k: k, ldc: ldy)
-        }
-    }
-
-    private func forwardInputMajor(_ x: ConstFloatPointer, rows m: Int, into y: FloatPointer, ldy: Int, pool: ComputePool) {
-        let w = weight.floatPointer, k = inFeatures, n = outFeatures
-        pool.parallelRanges(n, minimum: 64) { range, _ in
-            matmul(into: y + range.lowerBound, x, w + range.lowerBound, m: m, n: range.count, k: k, ldb: n, ldc: ldy)
+            let b = bias.floatPointer + rows.lowerBound
+            for t in 0..<m { add(into: y + t * ldy + rows.lowerBound, b, count: rows.count) }
         }
     }
 }

@@ -1,6 +1,7 @@
 // Float kernels against their naive Reference twins, on awkward sizes; the worker pool's guarantees.
 import AIGCKernels
 import AIGCTestSupport
+import CKernels
 import Foundation
 import Synchronization
 import Testing
@@ -39,6 +40,27 @@ import Testing
         #expect(abs(a.reduce(0, +) - 1) < 1e-5)
         expectClose(a, Reference.softmax(x), atol: 1e-6, rtol: 1e-5, "softmax")
         expectClose(b, a, atol: 1e-6, rtol: 1e-4, "shifted softmax")
+    }
+
+    @Test(arguments: sizes)
+    func expBasedKernelsMatchReferenceOnBothPaths(_ n: Int) {
+        var rng = TestRandom(seed: UInt64(300 + n))
+        let g = rng.floats(n, scale: 6), u = rng.floats(n), big = rng.floats(n, scale: 40)
+        defer { aigc_set_simd_level(aigc_cpu_simd_level()) }
+        for level in [AIGC_SIMD_SCALAR, AIGC_SIMD_AVX2] {
+            aigc_set_simd_level(Int32(level.rawValue))
+            var s = g
+            swiglu(&s, u, count: n)
+            expectClose(s, Reference.swiglu(g, u), atol: 1e-6, rtol: 2e-6, "swiglu level \(level)")
+            var e = g
+            geluTanh(&e, count: n)
+            expectClose(e, Reference.geluTanh(g), atol: 1e-6, rtol: 2e-6, "gelu level \(level)")
+            var p = big
+            let logNormaliser = softmax(&p, count: n)
+            expectClose(p, Reference.softmax(big), atol: 1e-7, rtol: 2e-6, "softmax level \(level)")
+            let m = big.max()!
+            #expect(abs(logNormaliser - (m + log(big.reduce(0) { $0 + exp($1 - m) }))) < 1e-4)
+        }
     }
 
     @Test func ropeRotationsPreserveNorm() {

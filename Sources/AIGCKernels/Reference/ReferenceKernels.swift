@@ -30,6 +30,17 @@ public enum Reference {
         return e.map { Float($0 / s) }
     }
 
+    public static func swiglu(_ gate: [Float], _ up: [Float]) -> [Float] {
+        gate.indices.map { Float(Double(gate[$0]) / (1 + Glibc.exp(-Double(gate[$0]))) * Double(up[$0])) }
+    }
+
+    public static func geluTanh(_ x: [Float]) -> [Float] {
+        x.map { v in
+            let d = Double(v)
+            return Float(0.5 * d * (1 + Glibc.tanh(0.7978845608028654 * (d + 0.044715 * d * d * d))))
+        }
+    }
+
     /// C[m, n] = A[m, k] · B[n, k]ᵀ.
     public static func matmulTransposedB(_ a: [Float], _ b: [Float], m: Int, n: Int, k: Int) -> [Float] {
         var c = [Float](repeating: 0, count: m * n)

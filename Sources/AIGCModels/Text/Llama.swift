@@ -270,9 +270,7 @@ public final class LlamaModel: TextModel, @unchecked Sendable {
         for (l, b) in blocks.enumerated() {
             Profiler.measure("norm") { b.attentionNorm.forward(x, rows: n, into: h) }
             Profiler.measure("qkv") {
-                b.q.forward(h, rows: n, into: q, workspace: ws, pool: pool)
-                b.k.forward(h, rows: n, into: k, workspace: ws, pool: pool)
-                b.v.forward(h, rows: n, into: v, workspace: ws, pool: pool)
+                Linear.forward([(b.q, q, qDim), (b.k, k, kvDim), (b.v, v, kvDim)], input: h, rows: n, workspace: ws, pool: pool)
             }
             Profiler.measure("rope+cache") {
                 for i in 0..<n {
@@ -293,10 +291,8 @@ public final class LlamaModel: TextModel, @unchecked Sendable {
             }
             Profiler.measure("norm") { b.ffnNorm.forward(x, rows: n, into: h) }
             Profiler.measure("gate+up") {
-                b.gate.forward(h, rows: n, into: gate, workspace: ws, pool: pool)
-                b.up.forward(h, rows: n, into: up, workspace: ws, pool: pool)
+                Linear.forwardGated(gate: b.gate, up: b.up, input: h, rows: n, into: gate, upScratch: up, workspace: ws, pool: pool)
             }
-            Profiler.measure("swiglu") { swiglu(gate, up, count: n * F) }
             Profiler.measure("down") {
                 b.down.forward(gate, rows: n, into: h, workspace: ws, pool: pool)
                 add(into: x, h, count: n * C)
