@@ -109,7 +109,7 @@ public enum ModelLoader {
     }
 
     static func loadGGUF(path: String, tokenizerPath: String?, name: String?, pool: ComputePool) throws -> LoadedModel {
-        try load(gguf: GGUFFile(path: path), tokenizerPath: tokenizerPath, name: name, pool: pool)
+        try load(gguf: Profiler.measure("load: gguf") { try GGUFFile(path: path) }, tokenizerPath: tokenizerPath, name: name, pool: pool)
     }
 
     /// A model from an already opened GGUF file (also one parsed from memory).
@@ -120,9 +120,11 @@ public enum ModelLoader {
         guard let builder = ModelRegistry.gguf[arch] else {
             throw ModelLoaderError.unsupportedArchitecture(path: path, architecture: arch, supported: Array(ModelRegistry.gguf.keys))
         }
-        let model = try builder(GGUFConfiguration(gguf), GGUFWeights(gguf), pool)
-        let tokenizer = try tokenizerPath.map { try tokenizerFromFile($0, vocabSize: model.vocabularySize) }
-            ?? Tokenizer(TokenizerLoader.vocabulary(fromGGUF: gguf))
+        let model = try Profiler.measure("load: model") { try builder(GGUFConfiguration(gguf), GGUFWeights(gguf), pool) }
+        let tokenizer = try Profiler.measure("load: tokenizer") {
+            try tokenizerPath.map { try tokenizerFromFile($0, vocabSize: model.vocabularySize) }
+                ?? Tokenizer(Profiler.measure("load: vocabulary") { try TokenizerLoader.vocabulary(fromGGUF: gguf) })
+        }
         let info = ModelInfo(name: name ?? gguf.string("general.name") ?? fileName(path), path: path, format: "gguf", architecture: arch,
                              parameters: model.parameterCount, quantization: quantizationName(gguf), contextLength: model.contextLength,
                              vocabularySize: model.vocabularySize, fileBytes: gguf.fileSize, license: gguf.string("general.license"), sha256: nil)

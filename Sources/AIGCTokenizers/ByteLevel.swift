@@ -18,11 +18,11 @@ public enum ByteLevel {
         return table
     }()
 
-    /// character -> byte
-    public static let scalarToByte: [UInt32: UInt8] = {
-        var map: [UInt32: UInt8] = [:]
-        for (b, s) in byteToScalar.enumerated() { map[s.value] = UInt8(b) }
-        return map
+    /// character -> byte + 1 (0: not a byte-level character), for the 324 code points the map uses.
+    static let scalarToByte: [UInt16] = {
+        var table = [UInt16](repeating: 0, count: 324)
+        for (b, s) in byteToScalar.enumerated() { table[Int(s.value)] = UInt16(b) + 1 }
+        return table
     }()
 
     /// The mapped text of raw bytes.
@@ -35,11 +35,21 @@ public enum ByteLevel {
     /// The bytes of mapped text, or nil if it contains a character outside the map.
     public static func decode(_ text: String) -> [UInt8]? {
         var out: [UInt8] = []
-        out.reserveCapacity(text.unicodeScalars.count)
+        return decode(text, into: &out) ? out : nil
+    }
+
+    /// Appends the bytes of mapped text; false (and `out` unchanged) if a character is outside the map.
+    public static func decode(_ text: String, into out: inout [UInt8]) -> Bool {
+        let start = out.count
+        let table = scalarToByte
         for s in text.unicodeScalars {
-            guard let b = scalarToByte[s.value] else { return nil }
-            out.append(b)
+            let v = Int(s.value)
+            guard v < table.count, table[v] != 0 else {
+                out.removeSubrange(start...)
+                return false
+            }
+            out.append(UInt8(table[v] - 1))
         }
-        return out
+        return true
     }
 }

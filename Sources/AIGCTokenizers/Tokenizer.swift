@@ -3,50 +3,59 @@
 
 public final class Tokenizer: Sendable {
     public let vocabulary: Vocabulary
-    let tokenToId: [String: Int32]
+    let table: TokenTable
     /// Byte-level BPE: the token of each single byte; SentencePiece: the `<0xXX>` byte-fallback tokens.
     let byteTokens: [Int32]
     /// BPE merges keyed by (left id << 32 | right id).
     let merges: [UInt64: Merge]
     let specials: SpecialTokenMatcher
-    /// The bytes each token decodes to (special tokens: their text).
-    let tokenBytes: [[UInt8]]
+    /// The bytes each token decodes to (special tokens: their text), back to back; token i is
+    /// tokenBytes[tokenOffsets[i]..<tokenOffsets[i + 1]].
+    let tokenBytes: [UInt8]
+    let tokenOffsets: [Int32]
 
     struct Merge: Sendable { let rank: Int32; let result: Int32 }
 
     public init(_ vocabulary: Vocabulary) throws {
         try vocabulary.validate()
         self.vocabulary = vocabulary
-        var tokenToId: [String: Int32] = [:]
-        tokenToId.reserveCapacity(vocabulary.count)
-        for (i, t) in vocabulary.tokens.enumerated() where tokenToId[t] == nil { tokenToId[t] = Int32(i) }
-        self.tokenToId = tokenToId
+        let table = TokenTable(vocabulary.tokens)
+        self.table = table
 
         var byteTokens = [Int32](repeating: -1, count: 256)
         var merges: [UInt64: Merge] = [:]
         switch vocabulary.model {
         case .byteLevelBPE:
-            for b in 0..<256 { byteTokens[b] = tokenToId[String(ByteLevel.byteToScalar[b])] ?? -1 }
+            for b in 0..<256 { byteTokens[b] = table.id(String(ByteLevel.byteToScalar[b])) ?? -1 }
             merges.reserveCapacity(vocabulary.merges.count)
             for (rank, line) in vocabulary.merges.enumerated() {
-                guard let space = line.firstIndex(of: " ") else {
+                let utf8 = line.utf8
+                guard let space = utf8.firstIndex(of: 0x20) else {
                     throw TokenizerError.invalidVocabulary("merge #\(rank) '\(line)' is not 'left right'")
                 }
-                let left = line[..<space], right = line[line.index(after: space)...]
-                guard let l = tokenToId[String(left)], let r = tokenToId[String(right)], let m = tokenToId[String(left + right)] else { continue }
+                let left = utf8[..<space], right = utf8[utf8.index(after: space)...]
+                guard let l = table.id(utf8: left), let r = table.id(utf8: right), let m = table.id(joining: left, right) else { continue }
                 let key = UInt64(UInt32(l)) << 32 | UInt64(UInt32(r))
                 if merges[key] == nil { merges[key] = Merge(rank: Int32(rank), result: m) }
             }
         case .sentencePiece:
             for b in 0..<256 {
                 let hex = String(b, radix: 16, uppercase: true)
-                byteTokens[b] = tokenToId["<0x" + (hex.count == 1 ? "0" + hex : hex) + ">"] ?? -1
+                byteTokens[b] = table.id("<0x" + (hex.count == 1 ? "0" + hex : hex) + ">") ?? -1
             }
         }
         self.byteTokens = byteTokens
         self.merges = merges
         self.specials = SpecialTokenMatcher(vocabulary: vocabulary)
-        self.tokenBytes = vocabulary.tokens.indices.map { Tokenizer.bytes(of: $0, in: vocabulary) }
+        var bytes: [UInt8] = [], offsets: [Int32] = [0]
+        bytes.reserveCapacity(vocabulary.count * 6)
+        offsets.reserveCapacity(vocabulary.count + 1)
+        for id in vocabulary.tokens.indices {
+            Tokenizer.appendBytes(of: id, in: vocabulary, to: &bytes)
+            offsets.append(Int32(bytes.count))
+        }
+        tokenBytes = bytes
+        tokenOffsets = offsets
     }
 
     public var count: Int { vocabulary.count }
@@ -56,7 +65,7 @@ public final class Tokenizer: Sendable {
     /// Tokens that end generation: EOS and end-of-turn tokens.
     public var stopTokens: Set<Int> { Set([vocabulary.eos].compactMap { $0 } + vocabulary.extraEOS) }
 
-    public func id(of token: String) -> Int? { tokenToId[token].map(Int.init) }
+    public func id(of token: String) -> Int? { table.id(token).map(Int.init) }
 
     // MARK: encoding
 
@@ -88,7 +97,7 @@ public final class Tokenizer: Sendable {
     private func encodeBPEWord(_ word: Substring, ignoreMerges: Bool, into out: inout [Int32]) {
         let bytes = Array(word.utf8)
         if bytes.isEmpty { return }
-        if ignoreMerges, let id = tokenToId[ByteLevel.encode(bytes)] {
+        if ignoreMerges, let id = table.id(ByteLevel.encode(bytes)) {
             out.append(id)
             return
         }
@@ -112,12 +121,12 @@ public final class Tokenizer: Sendable {
         // Merge the adjacent pair whose concatenation is a token with the highest score (leftmost first).
         var pieces = symbols
         let ids = BPEMerger.mergeStrings(&pieces) { left, right in
-            guard let id = tokenToId[left + right] else { return nil }
+            guard let id = table.id(joining: left.utf8, right.utf8) else { return nil }
             return (-Double(scores.isEmpty ? 0 : scores[Int(id)]), id)
         }
         for (piece, id) in zip(pieces, ids) {
             if let id { out.append(id); continue }
-            if let id = tokenToId[piece] { out.append(id); continue }
+            if let id = table.id(piece) { out.append(id); continue }
             for b in piece.utf8 {
                 let t = byteTokens[Int(b)]
                 if t >= 0 { out.append(t) } else if let unk = vocabulary.unknown { out.append(Int32(unk)) }
@@ -127,22 +136,25 @@ public final class Tokenizer: Sendable {
 
     // MARK: decoding
 
-    static func bytes(of id: Int, in v: Vocabulary) -> [UInt8] {
+    /// Appends the bytes token `id` decodes to.
+    static func appendBytes(of id: Int, in v: Vocabulary, to out: inout [UInt8]) {
         let text = v.tokens[id]
         switch v.types[id] {
         case .control, .userDefined, .unused:
-            return Array(text.utf8)
+            out += text.utf8
         case .unknown:
-            return v.model == .sentencePiece ? Array("\u{2585}".utf8) : Array(text.utf8)
+            out += v.model == .sentencePiece ? Array("\u{2585}".utf8) : Array(text.utf8)
         case .byte:
-            return byteValue(text).map { [$0] } ?? Array(text.utf8)
+            if let b = byteValue(text) { out.append(b) } else { out += text.utf8 }
         case .normal, .undefined:
             switch v.model {
             case .byteLevelBPE:
-                return ByteLevel.decode(text) ?? Array(text.utf8)
+                if !ByteLevel.decode(text, into: &out) { out += text.utf8 }
             case .sentencePiece:
-                if let b = byteValue(text) { return [b] }
-                return Array(String(String.UnicodeScalarView(text.unicodeScalars.map { $0 == "\u{2581}" ? " " : $0 })).utf8)
+                if let b = byteValue(text) { out.append(b); return }
+                for scalar in text.unicodeScalars {
+                    if scalar == "\u{2581}" { out.append(0x20) } else { out += String(scalar).utf8 }
+                }
             }
         }
     }
@@ -162,7 +174,7 @@ public final class Tokenizer: Sendable {
     public func bytes(of id: Int, special: Bool = false) -> [UInt8] {
         guard id >= 0 && id < count else { return [] }
         if !special && isControl(id) { return [] }
-        return tokenBytes[id]
+        return Array(tokenBytes[Int(tokenOffsets[id])..<Int(tokenOffsets[id + 1])])
     }
 
     /// Text of a token sequence. `stripLeadingSpace` removes the space a SentencePiece vocabulary
@@ -178,7 +190,7 @@ public final class Tokenizer: Sendable {
     /// characters written as <0xXX>.
     public func piece(_ id: Int) -> String {
         guard id >= 0 && id < count else { return "<invalid \(id)>" }
-        let bytes = tokenBytes[id]
+        let bytes = Array(tokenBytes[Int(tokenOffsets[id])..<Int(tokenOffsets[id + 1])])
         if let s = String(validating: bytes, as: UTF8.self) { return s }
         return bytes.map { b in b < 0x80 ? String(UnicodeScalar(b)) : "<0x" + String(b, radix: 16, uppercase: true) + ">" }.joined()
     }

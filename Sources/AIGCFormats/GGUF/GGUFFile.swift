@@ -249,6 +249,7 @@ public final class GGUFFile: WeightSource, @unchecked Sendable {
     static func readString(_ reader: inout ByteReader, _ field: @autoclosure () -> String) throws -> String {
         let lengthOffset = reader.offset
         let length = try reader.read(UInt64.self, field() + " length")
+        if length == 0 { return "" }
         guard length <= UInt64(reader.remaining) else {
             throw FormatError.truncated(file: reader.file, field: field(), offset: lengthOffset + 8, need: Int(clamping: length),
                                         fileSize: reader.bytes.count)
@@ -256,46 +257,47 @@ public final class GGUFFile: WeightSource, @unchecked Sendable {
         return try reader.readString(Int(length), field())
     }
 
-    static func readValue(_ reader: inout ByteReader, type: GGUFValueType, field: String, depth: Int) throws -> GGUFValue {
+    /// One value; `field` (the key, or key[index]) is only built when an error needs it.
+    static func readValue(_ reader: inout ByteReader, type: GGUFValueType, field: @autoclosure () -> String, depth: Int) throws -> GGUFValue {
         switch type {
-        case .uint8: return .uint8(try reader.read(UInt8.self, field))
-        case .int8: return .int8(try reader.read(Int8.self, field))
-        case .uint16: return .uint16(try reader.read(UInt16.self, field))
-        case .int16: return .int16(try reader.read(Int16.self, field))
-        case .uint32: return .uint32(try reader.read(UInt32.self, field))
-        case .int32: return .int32(try reader.read(Int32.self, field))
-        case .uint64: return .uint64(try reader.read(UInt64.self, field))
-        case .int64: return .int64(try reader.read(Int64.self, field))
-        case .float32: return .float32(try reader.readFloat(field))
-        case .float64: return .float64(try reader.readDouble(field))
+        case .uint8: return .uint8(try reader.read(UInt8.self, field()))
+        case .int8: return .int8(try reader.read(Int8.self, field()))
+        case .uint16: return .uint16(try reader.read(UInt16.self, field()))
+        case .int16: return .int16(try reader.read(Int16.self, field()))
+        case .uint32: return .uint32(try reader.read(UInt32.self, field()))
+        case .int32: return .int32(try reader.read(Int32.self, field()))
+        case .uint64: return .uint64(try reader.read(UInt64.self, field()))
+        case .int64: return .int64(try reader.read(Int64.self, field()))
+        case .float32: return .float32(try reader.readFloat(field()))
+        case .float64: return .float64(try reader.readDouble(field()))
         case .bool:
             let at = reader.offset
-            let b = try reader.read(UInt8.self, field)
+            let b = try reader.read(UInt8.self, field())
             guard b <= 1 else {
-                throw FormatError.invalidValue(file: reader.file, field: field, offset: at, value: String(b), reason: "a bool must be 0 or 1")
+                throw FormatError.invalidValue(file: reader.file, field: field(), offset: at, value: String(b), reason: "a bool must be 0 or 1")
             }
             return .bool(b == 1)
-        case .string: return .string(try readString(&reader, field))
+        case .string: return .string(try readString(&reader, field()))
         case .array:
             let at = reader.offset
-            let rawType = try reader.read(UInt32.self, field + " element type")
+            let rawType = try reader.read(UInt32.self, field() + " element type")
             guard let elementType = GGUFValueType(rawValue: rawType) else {
-                throw FormatError.invalidValue(file: reader.file, field: field + " element type", offset: at, value: String(rawType),
+                throw FormatError.invalidValue(file: reader.file, field: field() + " element type", offset: at, value: String(rawType),
                                                reason: "not a GGUF value type (0...12)")
             }
             guard depth < maxNesting || elementType != .array else {
-                throw FormatError.invalidValue(file: reader.file, field: field, offset: at, value: "depth \(depth + 1)", reason: "arrays nested too deeply")
+                throw FormatError.invalidValue(file: reader.file, field: field(), offset: at, value: "depth \(depth + 1)", reason: "arrays nested too deeply")
             }
             let countAt = reader.offset
-            let count = try reader.read(UInt64.self, field + " count")
+            let count = try reader.read(UInt64.self, field() + " count")
             guard count <= UInt64(reader.remaining / elementType.minimumSize) else {
-                throw FormatError.invalidValue(file: reader.file, field: field + " count", offset: countAt, value: String(count),
+                throw FormatError.invalidValue(file: reader.file, field: field() + " count", offset: countAt, value: String(count),
                                                reason: "more elements than the file has room for")
             }
             var values: [GGUFValue] = []
             values.reserveCapacity(Int(count))
             for i in 0..<Int(count) {
-                values.append(try readValue(&reader, type: elementType, field: "\(field)[\(i)]", depth: depth + 1))
+                values.append(try readValue(&reader, type: elementType, field: "\(field())[\(i)]", depth: depth + 1))
             }
             return .array(elementType, values)
         }

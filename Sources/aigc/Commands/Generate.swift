@@ -1,5 +1,6 @@
 // aigc generate: stream a continuation of PROMPT (or print one JSON object with --json).
 import AIGCGeneration
+import AIGCKernels
 import AIGCSampling
 import ArgumentParser
 import Foundation
@@ -77,6 +78,7 @@ struct Generate: ParsableCommand {
             if !json { writeOut(text) }
             return true
         }
+        if Profiler.enabled { writeErr("profile (AIGC_PROFILE):\n" + Profiler.report()) }
         if json {
             writeOut(try jsonLine(GenerateOutput(result: result, model: loaded.info.name)) + "\n")
         } else {
