@@ -189,5 +189,15 @@ enum PyTorchFixtures {
         } catch let error as FormatError {
             #expect(error == .missingKey(file: "renamed.pth", key: "nested/data/0"))
         }
+        // The central directory entry of data/0 (24 bytes: six floats): sizes at +20 (compressed) and +24.
+        let original = try [UInt8](Data(contentsOf: URL(fileURLWithPath: Fixtures.fixture("pytorch/nested.pth"))))
+        let central = try #require(UnpicklerTests.find([0x50, 0x4B, 0x01, 0x02], in: original).flatMap { start in
+            UnpicklerTests.find(needle, in: Array(original[start...])).map { start + $0 - 46 }
+        })
+        for (field, size, mention) in [(24, UInt8(28), "needs 24 bytes"), (20, UInt8(20), "stored member must hold its 24 bytes")] {
+            var patched = original
+            patched[central + field] = size
+            expectFormatError(containing: mention) { _ = try PyTorchCheckpoint(file: MappedFile(copying: patched, path: "sizes.pth")) }
+        }
     }
 }

@@ -283,9 +283,9 @@ def summarize(path):
     return result
 
 
-def check_with_torch(storages, tensors, expected):
-    """Second opinion from the real torch, when it imports: it must read our hand-made file, and
-    torch.save of the same tensors gives torch_saved.pth."""
+def check_with_torch(storages, tensors, expected, real):
+    """Second opinion from the real torch, when it imports: it must read our hand-made file and agree
+    with the numpy reader on the real checkpoints, and torch.save of the same tensors gives torch_saved.pth."""
     try:
         import torch
     except ImportError:
@@ -296,6 +296,12 @@ def check_with_torch(storages, tensors, expected):
         t = loaded[name]
         values = (t.double() if t.dtype != torch.bool else t.long()).reshape(-1).tolist()
         assert list(t.shape) == info["shape"] and np.allclose(values, info["values"], rtol=1e-3), name
+    for rel, summary in real.items():
+        state = torch.load(os.path.join(SHARED, rel), weights_only=True, map_location="cpu")
+        assert list(state) == list(summary), rel
+        for name, info in summary.items():
+            t = state[name]
+            assert list(t.shape) == info["shape"] and abs(t.double().sum().item() - info["sum"]) <= 1e-9 * max(1, abs(info["sum"])), name
     typed = {"FloatStorage": torch.float32, "HalfStorage": torch.float16, "BFloat16Storage": torch.bfloat16,
              "DoubleStorage": torch.float64, "LongStorage": torch.int64, "IntStorage": torch.int32,
              "ShortStorage": torch.int16, "CharStorage": torch.int8, "ByteStorage": torch.uint8, "BoolStorage": torch.bool}
@@ -330,7 +336,7 @@ def main():
             real[rel] = summarize(path)
     if real:
         dump(os.path.join(OUT, "real_checkpoints.json"), real)
-    torch_version = check_with_torch(storages, tensors, expected)
+    torch_version = check_with_torch(storages, tensors, expected, real)
     dump(os.path.join(OUT, "meta.json"), {"seed": 1234, "python": sys.version.split()[0], "numpy": np.__version__,
                                           "torch": torch_version, "script": "scripts/reference/make_pytorch_fixtures.py"})
 

@@ -178,6 +178,7 @@ public enum PickleGlobal: Sendable, Equatable {
 public struct PickleStorage: Sendable, Equatable {
     public let type: PickleStorageType
     public let key: String
+    /// Where torch kept it ("cpu", "cuda:0"); ignored: every storage loads into host memory.
     public let location: String
     public let elementCount: Int
 }

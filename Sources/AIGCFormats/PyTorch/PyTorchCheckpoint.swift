@@ -108,6 +108,11 @@ public final class PyTorchCheckpoint: WeightSource, @unchecked Sendable {
                                            reason: "storage of \(storage.elementCount) \(storage.type.rawValue) elements needs \(need) bytes")
         }
         if let stored = try archive.storedData(entry) {
+            // A stored member's compressed and uncompressed sizes must agree, or views would run past it.
+            guard stored.count == need else {
+                throw FormatError.invalidValue(file: file.path, field: member, offset: entry.localHeaderOffset, value: "\(stored.count) stored bytes",
+                                               reason: "a stored member must hold its \(need) bytes as they are: the archive is corrupt")
+            }
             let start = stored.baseAddress.map { UnsafeRawPointer($0) - file.base } ?? 0
             return (TensorStorage(base: file.base, byteCount: file.size, owner: file), start)
         }
