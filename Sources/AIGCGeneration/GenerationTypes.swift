@@ -23,6 +23,8 @@ public struct GenerationRequest: Sendable {
     public var noRepeatNgramSize = 0
     /// Best-of-N sampling when > 1.
     public var bestOf = 1
+    /// Prompt-lookup speculative decoding: draft up to this many tokens from the context (0: off).
+    public var lookup = 0
 
     public init(prompt: String) { self.prompt = prompt }
 }

@@ -88,20 +88,35 @@ public final class TextGenerator: @unchecked Sendable {
             return onText(piece)
         }
 
-        while generated.count < limit {
-            let token = sampler.sample(logits[...], context: SamplingContext(history: history))
-            if let top = request.logprobs { logprobs.append(Self.logprob(of: token, in: logits, top: top, tokenizer: tokenizer)) }
-            if !request.ignoreEOS && stopTokens.contains(token) {
-                finish = .stop
-                break
+        // Rows of logits still to sample from: one per position of the last forward step; with
+        // prompt lookup, row i + 1 is valid only if the token sampled from row i equals draft[i].
+        var rows: [ArraySlice<Float>] = [logits[...]]
+        var draft: [Int] = []
+        decoding: while generated.count < limit {
+            var last = -1
+            for (i, row) in rows.enumerated() {
+                let token = sampler.sample(row, context: SamplingContext(history: history))
+                if let top = request.logprobs { logprobs.append(Self.logprob(of: token, in: row, top: top, tokenizer: tokenizer)) }
+                if !request.ignoreEOS && stopTokens.contains(token) {
+                    finish = .stop
+                    break decoding
+                }
+                generated.append(token)
+                history.append(token)
+                let (visible, stopped) = stops.feed(detokenizer.append(token))
+                if !emit(visible) { finish = .cancelled; break decoding }
+                if stopped { finish = .stop; break decoding }
+                if generated.count >= limit { break decoding }
+                last = token
+                if i >= draft.count || token != draft[i] { break }
             }
-            generated.append(token)
-            history.append(token)
-            let (visible, stopped) = stops.feed(detokenizer.append(token))
-            if !emit(visible) { finish = .cancelled; break }
-            if stopped { finish = .stop; break }
-            if generated.count >= limit { break }
-            logits = try model.forward(TokenBatch.prompt([token], startingAt: prompt.count + generated.count - 1), cache: cache).values
+            // The cache keeps the positions before `last`; `last` and a new draft follow it.
+            let position = prompt.count + generated.count - 1
+            cache.truncate(sequence: 0, to: position)
+            let room = min(limit - generated.count - 1, model.contextLength - position - 1)
+            draft = request.lookup > 0 ? PromptLookup.draft(history, count: min(request.lookup, room)) : []
+            let out = try model.forward(TokenBatch.prompt([last] + draft, startingAt: position, allLogits: true), cache: cache)
+            rows = (0..<out.rows).map { out.row($0) }
             steps += 1
         }
         if finish != .stop && finish != .cancelled {
@@ -120,9 +135,10 @@ public final class TextGenerator: @unchecked Sendable {
     }
 
     /// log softmax(logits)[token] and the `top` most likely alternatives.
-    static func logprob(of token: Int, in logits: [Float], top: Int, tokenizer: Tokenizer) -> TokenLogprob {
+    static func logprob(of token: Int, in logits: ArraySlice<Float>, top: Int, tokenizer: Tokenizer) -> TokenLogprob {
         let normaliser = logSumExp(logits)
         var best: [(Int, Float)] = []
+        let base = logits.startIndex
         if top > 0 {
             for (i, l) in logits.enumerated() where best.count < top || l > best[best.count - 1].1 {
                 let at = best.firstIndex { l > $0.1 } ?? best.count
@@ -130,11 +146,11 @@ public final class TextGenerator: @unchecked Sendable {
                 if best.count > top { best.removeLast() }
             }
         }
-        return TokenLogprob(token: token, text: tokenizer.piece(token), logprob: logits[token] - normaliser,
+        return TokenLogprob(token: token, text: tokenizer.piece(token), logprob: logits[base + token] - normaliser,
                             top: best.map { TokenAlternative(token: $0.0, text: tokenizer.piece($0.0), logprob: $0.1 - normaliser) })
     }
 
-    static func logSumExp(_ values: [Float]) -> Float {
+    static func logSumExp<C: Collection>(_ values: C) -> Float where C.Element == Float {
         guard let m = values.max(), m > -.infinity else { return -.infinity }
         var sum: Double = 0
         for v in values { sum += Double(expf(v - m)) }

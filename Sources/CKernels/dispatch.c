@@ -125,6 +125,19 @@ static aigc_rows4_fn rows4_for(int type, int level) {
     return NULL;
 }
 
+// Four weight rows times 4 (or 2) activation rows, or NULL.
+static aigc_rows4xt_fn rows4xt_for(int type, int level, int t) {
+    if (level < AIGC_SIMD_AVX2) return NULL;
+    switch (type) {
+    case AIGC_TYPE_Q4_0: return t == 4 ? aigc_rows4x4_q4_0_avx2 : aigc_rows4x2_q4_0_avx2;
+    case AIGC_TYPE_Q4_1: return t == 4 ? aigc_rows4x4_q4_1_avx2 : aigc_rows4x2_q4_1_avx2;
+    case AIGC_TYPE_Q5_0: return t == 4 ? aigc_rows4x4_q5_0_avx2 : aigc_rows4x2_q5_0_avx2;
+    case AIGC_TYPE_Q5_1: return t == 4 ? aigc_rows4x4_q5_1_avx2 : aigc_rows4x2_q5_1_avx2;
+    case AIGC_TYPE_Q8_0: return t == 4 ? aigc_rows4x4_q8_0_avx2 : aigc_rows4x2_q8_0_avx2;
+    default: return NULL;
+    }
+}
+
 int aigc_activation_kind(int weight_type) {
     switch (weight_type) {
     case AIGC_TYPE_Q4_0: case AIGC_TYPE_Q4_1: case AIGC_TYPE_Q5_0: case AIGC_TYPE_Q5_1: case AIGC_TYPE_Q8_0:
@@ -168,15 +181,26 @@ void aigc_matmul_rows(int weight_type, const void *w, int64_t w_stride, int64_t 
     dot_fn fn = dot_for(weight_type, level);
     if (!fn) return;
     aigc_rows4_fn rows4 = rows4_for(weight_type, level);
+    aigc_rows4xt_fn rows4x4 = rows4xt_for(weight_type, level, 4), rows4x2 = rows4xt_for(weight_type, level, 2);
     const char *wb = w, *ab = a;
     const int64_t nb = n / aigc_type_block_elements(weight_type);
     int64_t r = r0;
-    // Rows outermost: the weight rows stay in L1 while every activation row passes over them.
+    // Rows outermost: the weight rows stay in L1 while every activation row passes over them,
+    // four (or two) activation rows at a time where a kernel shares the unpacked weights.
     if (rows4) {
-        float out[4];
+        float out[16];
         for (; r + 4 <= r1; r += 4) {
             const void *rows = wb + r * w_stride;
-            for (int64_t t = 0; t < m; t++) {
+            int64_t t = 0;
+            for (; rows4x4 && t + 4 <= m; t += 4) {
+                rows4x4(rows, w_stride, ab + t * a_stride, a_stride, nb, out);
+                for (int k = 0; k < 16; k++) y[(t + k / 4) * y_stride + r + k % 4] = out[k];
+            }
+            for (; rows4x2 && t + 2 <= m; t += 2) {
+                rows4x2(rows, w_stride, ab + t * a_stride, a_stride, nb, out);
+                for (int k = 0; k < 8; k++) y[(t + k / 4) * y_stride + r + k % 4] = out[k];
+            }
+            for (; t < m; t++) {
                 rows4(rows, w_stride, ab + t * a_stride, nb, out);
                 for (int k = 0; k < 4; k++) y[t * y_stride + r + k] = out[k];
             }

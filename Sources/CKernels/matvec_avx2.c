@@ -127,3 +127,84 @@ AVX2 void aigc_rows4_q8_0_avx2(const void *w, int64_t stride, const void *a, int
     }
     finish4(acc, _mm_setzero_ps(), out);
 }
+
+// ---- several activation rows: four weight rows x T activation rows per pass ------------------
+// The codes of each weight block are unpacked once and used for every activation row, so decoding
+// T tokens at once (batched requests, beams, speculative drafts) costs well under T single steps.
+
+#define ROWS4_T_LOOP(BLOCK, CODES, OFFSET_EXPR, T)                                                         \
+    const uint8_t *base = (const uint8_t *)w;                                                              \
+    __m256 acc[T];                                                                                         \
+    __m128 offsets[T];                                                                                     \
+    for (int t = 0; t < T; t++) { acc[t] = _mm256_setzero_ps(); offsets[t] = _mm_setzero_ps(); }           \
+    const int64_t step = prefetch_step(stride, nb);                                                        \
+    for (int64_t i = 0; i < nb; i++) {                                                                     \
+        prefetch_share(base, stride, step, i);                                                             \
+        const BLOCK *b0 = (const BLOCK *)(base) + i, *b1 = (const BLOCK *)(base + stride) + i;            \
+        const BLOCK *b2 = (const BLOCK *)(base + 2 * stride) + i, *b3 = (const BLOCK *)(base + 3 * stride) + i; \
+        const __m256i c0 = CODES(b0), c1 = CODES(b1), c2 = CODES(b2), c3 = CODES(b3);                      \
+        __m128 d, second;                                                                                  \
+        halves4((const uint8_t *)b0, (const uint8_t *)b1, (const uint8_t *)b2, (const uint8_t *)b3, &d, &second); \
+        (void)second;                                                                                      \
+        const __m128 offset = OFFSET_EXPR;                                                                 \
+        for (int t = 0; t < T; t++) {                                                                      \
+            const block_q8a *y = (const block_q8a *)((const uint8_t *)a + t * a_stride) + i;               \
+            const __m256i act = _mm256_loadu_si256((const __m256i *)y->qs);                                \
+            offsets[t] = _mm_fmadd_ps(offset, _mm_set1_ps(y->s), offsets[t]);                              \
+            const __m256 sums = fold4(dot_u8_i8(c0, act), dot_u8_i8(c1, act), dot_u8_i8(c2, act), dot_u8_i8(c3, act)); \
+            const __m128 dd = _mm_mul_ps(d, _mm_set1_ps(y->d));                                            \
+            acc[t] = _mm256_fmadd_ps(_mm256_set_m128(dd, dd), sums, acc[t]);                               \
+        }                                                                                                  \
+    }                                                                                                      \
+    for (int t = 0; t < T; t++) finish4(acc[t], offsets[t], out + 4 * t);
+
+#define DEFINE_ROWS4_T(NAME, BLOCK, CODES, OFFSET_EXPR)                                                    \
+    AVX2 void aigc_rows4x4_##NAME##_avx2(const void *w, int64_t stride, const void *a, int64_t a_stride, int64_t nb, float *out) { \
+        ROWS4_T_LOOP(BLOCK, CODES, OFFSET_EXPR, 4)                                                         \
+    }                                                                                                      \
+    AVX2 void aigc_rows4x2_##NAME##_avx2(const void *w, int64_t stride, const void *a, int64_t a_stride, int64_t nb, float *out) { \
+        ROWS4_T_LOOP(BLOCK, CODES, OFFSET_EXPR, 2)                                                         \
+    }
+
+DEFINE_ROWS4_T(q4_0, block_q4_0, CODES_Q4, _mm_mul_ps(d, _mm_set1_ps(-8.0f)))
+DEFINE_ROWS4_T(q4_1, block_q4_1, CODES_Q4, second)
+DEFINE_ROWS4_T(q5_0, block_q5_0, CODES_Q5, _mm_mul_ps(d, _mm_set1_ps(-16.0f)))
+DEFINE_ROWS4_T(q5_1, block_q5_1, CODES_Q5, second)
+
+// Q8_0 with T activation rows: |w| once per row, the signs applied to each activation.
+#define ROWS4_T_Q8_0(T)                                                                                    \
+    const uint8_t *base = (const uint8_t *)w;                                                              \
+    __m256 acc[T];                                                                                         \
+    for (int t = 0; t < T; t++) acc[t] = _mm256_setzero_ps();                                              \
+    const int64_t step = prefetch_step(stride, nb);                                                        \
+    for (int64_t i = 0; i < nb; i++) {                                                                     \
+        prefetch_share(base, stride, step, i);                                                             \
+        const block_q8_0 *b[4];                                                                            \
+        __m256i q[4], magnitude[4];                                                                        \
+        for (int r = 0; r < 4; r++) {                                                                      \
+            b[r] = (const block_q8_0 *)(base + r * stride) + i;                                            \
+            q[r] = _mm256_loadu_si256((const __m256i *)b[r]->qs);                                          \
+            magnitude[r] = _mm256_sign_epi8(q[r], q[r]);                                                   \
+        }                                                                                                  \
+        __m128 d, unused;                                                                                  \
+        halves4((const uint8_t *)b[0], (const uint8_t *)b[1], (const uint8_t *)b[2], (const uint8_t *)b[3], &d, &unused); \
+        for (int t = 0; t < T; t++) {                                                                      \
+            const block_q8a *y = (const block_q8a *)((const uint8_t *)a + t * a_stride) + i;               \
+            const __m256i act = _mm256_loadu_si256((const __m256i *)y->qs);                                \
+            const __m256 sums = fold4(dot_u8_i8(magnitude[0], _mm256_sign_epi8(act, q[0])),                \
+                                      dot_u8_i8(magnitude[1], _mm256_sign_epi8(act, q[1])),                \
+                                      dot_u8_i8(magnitude[2], _mm256_sign_epi8(act, q[2])),                \
+                                      dot_u8_i8(magnitude[3], _mm256_sign_epi8(act, q[3])));               \
+            const __m128 dd = _mm_mul_ps(d, _mm_set1_ps(y->d));                                            \
+            acc[t] = _mm256_fmadd_ps(_mm256_set_m128(dd, dd), sums, acc[t]);                               \
+        }                                                                                                  \
+    }                                                                                                      \
+    for (int t = 0; t < T; t++) finish4(acc[t], _mm_setzero_ps(), out + 4 * t);
+
+AVX2 void aigc_rows4x4_q8_0_avx2(const void *w, int64_t stride, const void *a, int64_t a_stride, int64_t nb, float *out) {
+    ROWS4_T_Q8_0(4)
+}
+
+AVX2 void aigc_rows4x2_q8_0_avx2(const void *w, int64_t stride, const void *a, int64_t a_stride, int64_t nb, float *out) {
+    ROWS4_T_Q8_0(2)
+}

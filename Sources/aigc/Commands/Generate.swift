@@ -25,6 +25,7 @@ struct Generate: ParsableCommand {
     @Flag(name: .customLong("early-stopping"), help: "Beam search: stop as soon as enough hypotheses have finished.") var earlyStopping = false
     @Option(name: .customLong("no-repeat-ngram"), help: "Beam search: never repeat an n-gram of this size.") var noRepeatNgram: Int = 0
     @Option(name: .customLong("best-of"), help: "Sample N completions and keep the one with the best mean log-probability.") var bestOf: Int = 1
+    @Option(help: "Prompt-lookup decoding: draft up to N tokens copied from the context, verified in one step (same output, faster when text repeats).") var lookup: Int = 0
     @Option(help: "Stop when this text appears (repeatable).") var stop: [String] = []
     @Option(name: .customLong("logit-bias"), help: "TOKEN=BIAS added to a token's logit (repeatable; -inf bans it).") var logitBias: [String] = []
     @Option(help: "Report this many top alternatives with each token's log-probability (--json).") var logprobs: Int = 0
@@ -38,6 +39,8 @@ struct Generate: ParsableCommand {
         if bestOf < 1 || bestOf > 64 { throw ValidationError("--best-of must be 1...64") }
         if beams > 1 && bestOf > 1 { throw ValidationError("--beams and --best-of cannot be combined") }
         if logprobs < 0 || logprobs > 20 { throw ValidationError("--logprobs must be 0...20") }
+        if lookup < 0 || lookup > 64 { throw ValidationError("--lookup must be 0...64") }
+        if lookup > 0 && beams > 1 { throw ValidationError("--lookup and --beams cannot be combined") }
     }
 
     func run() throws {
@@ -70,6 +73,7 @@ struct Generate: ParsableCommand {
         request.earlyStopping = earlyStopping
         request.noRepeatNgramSize = noRepeatNgram
         request.bestOf = bestOf
+        request.lookup = lookup
         request.ignoreEOS = ignoreEOS
         request.logprobs = json ? logprobs : nil
 
