@@ -130,6 +130,50 @@ extension TemplateValue {
         }
     }
 
+    /// 400 seeded random templates mixing text, tags, comments, raw blocks and `-`/`+` markers: the whitespace
+    /// rules (trim_blocks, lstrip_blocks) are where a Jinja port most easily drifts from jinja2.
+    @Test func whitespaceControlMatchesJinja2OnRandomTemplates() throws {
+        let cases = ChatTemplateFixtures.document?["whitespace_cases"]?.arrayValue ?? []
+        #expect(cases.count == 400)
+        var failures = 0
+        for c in cases {
+            guard let source = c["template"]?.stringValue, let expected = c["output"]?.stringValue else { continue }
+            let output = try ChatTemplate(source).render(context: [:])
+            if output != expected {
+                failures += 1
+                if failures <= 5 { Issue.record("\(source.debugDescription): got \(output.debugDescription), jinja2 \(expected.debugDescription)") }
+            }
+        }
+        #expect(failures == 0)
+    }
+
+    /// 1000 seeded random expressions (operators, filters, tests, methods, undefined values): the same text as
+    /// jinja2, or an error where jinja2 raised one.
+    @Test func expressionsMatchJinja2OnRandomInput() throws {
+        let document = ChatTemplateFixtures.document
+        let cases = document?["expression_cases"]?.arrayValue ?? []
+        #expect(cases.count == 1000)
+        var context: [String: TemplateValue] = [:]
+        for (key, value) in document?["expression_context"]?.dictionaryValue ?? [:] { context[key] = value }
+        var failures = 0
+        for c in cases {
+            guard let source = c["template"]?.stringValue else { continue }
+            let result = Result { try ChatTemplate(source).render(context: context) }
+            let mismatch: String?
+            switch (result, c["output"]?.stringValue) {
+            case (.success(let output), let expected?): mismatch = output == expected ? nil : "got \(output.debugDescription), jinja2 \(expected.debugDescription)"
+            case (.success(let output), nil): mismatch = "rendered \(output.debugDescription) where jinja2 raised \(c["error"]?.stringValue ?? "")"
+            case (.failure(let error), let expected?): mismatch = "failed (\(error)) where jinja2 rendered \(expected.debugDescription)"
+            case (.failure(let error), nil): mismatch = error is ChatTemplateError ? nil : "threw a \(type(of: error))"
+            }
+            if let mismatch {
+                failures += 1
+                if failures <= 10 { Issue.record("\(source): \(mismatch)") }
+            }
+        }
+        #expect(failures == 0)
+    }
+
     static func firstDifference(_ a: String, _ b: String) -> Int {
         zip(a.utf8, b.utf8).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(a.utf8.count, b.utf8.count)
     }

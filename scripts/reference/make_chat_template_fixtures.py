@@ -12,6 +12,7 @@ Run from the repository root:
   python3 scripts/reference/make_chat_template_fixtures.py --extract  (also re-extracts the templates stored in
                                                                        GGUF files; needs: pip install gguf)
 """
+import copy
 import json
 import os
 import platform
@@ -143,6 +144,107 @@ def render(env, source, bos, eos, conversation):
         return {"error": "other", "type": type(e).__name__, "message": str(e)}
 
 
+def random_whitespace_template(rng):
+    """A random but well-formed mix of text, tags and whitespace-control markers (`-`, `+`)."""
+
+    def marker(allow_plus=True):
+        return rng.choice(["", "", "-", "+"] if allow_plus else ["", "", "-"])
+
+    def block(body):
+        return "{%" + marker() + " " + body + " " + marker() + "%}"
+
+    parts, stack = [], []
+    for _ in range(rng.randint(1, 14)):
+        kind = rng.choice(["text", "text", "text", "var", "comment", "open", "close", "set", "raw"])
+        if kind == "text":
+            parts.append(rng.choice(["a", " ", "\n", "  ", "\t", "b\n", "\n  ", " c ", "\n\n", "  \n  "]))
+        elif kind == "var":
+            parts.append("{{" + marker(False) + " 'v' " + marker(False) + "}}")
+        elif kind == "comment":
+            parts.append("{#" + marker() + " c " + marker() + "#}")
+        elif kind == "set":
+            parts.append(block("set x = 1"))
+        elif kind == "raw":
+            # jinja2 does not accept `+%}` at the end of `{% raw %}`.
+            parts.append("{%" + marker() + " raw " + marker(False) + "%}" + rng.choice(["r", " {{ r }} ", "\n r\n"]) + block("endraw"))
+        elif kind == "open":
+            opener = rng.choice(["if true", "if false", "for i in [1, 2]"])
+            stack.append("endif" if opener.startswith("if") else "endfor")
+            parts.append(block(opener))
+        elif stack:
+            parts.append(block(stack.pop()))
+    while stack:
+        parts.append(block(stack.pop()))
+    return "".join(parts)
+
+
+WHITESPACE_COUNT, WHITESPACE_SEED = 400, 1234
+EXPRESSION_COUNT, EXPRESSION_SEED = 1000, 99
+
+
+def whitespace_cases(env, count=WHITESPACE_COUNT, seed=WHITESPACE_SEED):
+    import random
+
+    rng = random.Random(seed)
+    cases = []
+    for _ in range(count):
+        source = random_whitespace_template(rng)
+        cases.append({"template": source, "output": env.from_string(source).render()})
+    return cases
+
+
+LITERALS = ["0", "1", "2", "7", "-3", "42", "2.5", "0.1", "-1.5", "1e3", "true", "false", "none", "''", "'a'",
+            "'abc'", "' pad '", "'é人'", "'A,b'", "[]", "[1, 2, 3]", "['b', 'a']", "[1, 'x']", "{}", "{'k': 1, 'a': [2]}",
+            "(1, 2)", "nope", "d", "d.a", "d['b']", "s", "l", "l[0]", "l[-1]", "s[1:]", "l[::2]", "d.zz"]
+BINARY = ["+", "-", "*", "/", "//", "%", "~", "==", "!=", "<", ">=", "in", "not in", "and", "or"]
+FILTERS = ["length", "upper", "lower", "trim", "string", "first", "last", "list", "join", "join('-')", "tojson",
+           "tojson(indent=1)", "default('D')", "default('D', true)", "abs", "int", "float", "round", "reverse|list",
+           "sort|list", "unique|list", "sum", "capitalize", "title", "items|list", "select('odd')|list", "min", "max",
+           "count", "replace('a', 'Z')", "center(7)", "indent(1)", "wordcount"]
+TESTS = ["string", "number", "none", "defined", "undefined", "odd", "even", "mapping", "iterable", "sequence",
+         "integer", "float", "boolean", "lower", "upper", "in [1, 'a']", "equalto 1", "divisibleby 2", "callable"]
+METHODS = [".upper()", ".strip()", ".split()", ".split(',')", ".startswith('a')", ".endswith('c')", ".title()",
+           ".replace('a', '')", ".find('b')", ".count('a')", ".items()|list", ".keys()|list", ".get('k', 0)", ".lstrip('a')"]
+EXPRESSION_CONTEXT = {"d": {"a": 1, "b": "two", "k": [3]}, "s": "hello, world", "l": [5, "x", None, 2.5]}
+
+
+def random_expression(rng, depth=0):
+    roll = rng.random()
+    if depth >= 3 or roll < 0.3:
+        return rng.choice(LITERALS)
+    if roll < 0.55:
+        return "(" + random_expression(rng, depth + 1) + " " + rng.choice(BINARY) + " " + random_expression(rng, depth + 1) + ")"
+    if roll < 0.7:
+        return "(" + random_expression(rng, depth + 1) + ")|" + rng.choice(FILTERS)
+    if roll < 0.8:
+        return "(" + random_expression(rng, depth + 1) + " is " + rng.choice(["", "not "]) + rng.choice(TESTS) + ")"
+    if roll < 0.88:
+        return "(" + random_expression(rng, depth + 1) + ")" + rng.choice(METHODS)
+    if roll < 0.94:
+        return "(not " + random_expression(rng, depth + 1) + ")"
+    return "(" + random_expression(rng, depth + 1) + " if " + random_expression(rng, depth + 1) + " else " + random_expression(rng, depth + 1) + ")"
+
+
+def expression_cases(env, count=EXPRESSION_COUNT, seed=EXPRESSION_SEED):
+    """Random expressions over literals, operators, filters, tests and methods, with jinja2's result or the
+    fact that it failed. `**` and huge numbers are left out: Python integers are unbounded, ours are 64-bit."""
+    import random
+
+    rng = random.Random(seed)
+    cases = []
+    while len(cases) < count:
+        source = "{{ " + random_expression(rng) + " }}"
+        try:
+            # A fresh copy each time: some filters (indent on a list) modify their input in place in jinja2.
+            output = env.from_string(source).render(**copy.deepcopy(EXPRESSION_CONTEXT))
+        except Exception as e:
+            cases.append({"template": source, "error": type(e).__name__})
+            continue
+        if len(output) <= 200 and " object at 0x" not in output:
+            cases.append({"template": source, "output": output})
+    return cases
+
+
 def extract():
     import gguf
 
@@ -167,14 +269,24 @@ def main():
             cases.append({"template": name, "conversation": conversation["name"],
                           **render(env, source, bos, eos, conversation)})
     document = {
-        "meta": {"jinja2": jinja2.__version__, "python": platform.python_version(),
-                 "strftime_now": FIXED_NOW.isoformat(), "script": "scripts/reference/make_chat_template_fixtures.py"},
         "templates": [{"name": n, "file": f"{n}.jinja", "bos_token": b, "eos_token": e} for n, (b, e) in TEMPLATES.items()],
         "conversations": CONVERSATIONS,
         "cases": cases,
+        # Random templates that stress trim_blocks/lstrip_blocks and the -/+ markers (seeded, see whitespace_cases).
+        "whitespace_cases": whitespace_cases(env),
+        # Random expressions rendered in `expression_context` (seeded, see expression_cases).
+        "expression_context": EXPRESSION_CONTEXT,
+        "expression_cases": expression_cases(env),
     }
     with open(os.path.join(OUT, "expected.json"), "w", encoding="utf-8") as f:
         json.dump(document, f, ensure_ascii=False, indent=1)
+        f.write("\n")
+    meta = {"script": "scripts/reference/make_chat_template_fixtures.py", "jinja2": jinja2.__version__,
+            "python": platform.python_version(), "strftime_now": FIXED_NOW.isoformat(),
+            "whitespace_cases": {"count": WHITESPACE_COUNT, "seed": WHITESPACE_SEED},
+            "expression_cases": {"count": EXPRESSION_COUNT, "seed": EXPRESSION_SEED}}
+    with open(os.path.join(OUT, "meta.json"), "w", encoding="utf-8") as f:
+        json.dump(meta, f, indent=1)
         f.write("\n")
     errors = sum(1 for c in cases if "error" in c)
     print(f"wrote {len(cases)} cases ({errors} errors) for {len(TEMPLATES)} templates")

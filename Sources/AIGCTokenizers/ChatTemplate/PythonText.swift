@@ -147,7 +147,7 @@ extension PythonText {
     /// Code-point search (Swift's String search compares by canonical equivalence; Python compares code points).
     static func find(_ text: String, _ needle: String, from start: Int = 0, last: Bool = false) -> Int? {
         let h = Array(text.unicodeScalars), n = Array(needle.unicodeScalars)
-        guard n.count <= h.count else { return nil }
+        guard n.count <= h.count, max(0, start) <= h.count - n.count else { return nil }
         let positions = Array(max(0, start)...(h.count - n.count))
         for i in last ? positions.reversed() : positions where h[i..<i + n.count].elementsEqual(n) { return i }
         return nil
@@ -185,7 +185,8 @@ extension PythonText {
 /// Python's printf-style `format % values` for the common conversions (%s %r %d %i %f %%), used by the
 /// `format` filter and the `%` operator on strings.
 enum PercentFormat {
-    static func format(_ format: String, _ values: [Value]) throws -> String {
+    /// `mapping`: the single argument counts as a mapping, so unused arguments are not an error (Python's rule).
+    static func format(_ format: String, _ values: [Value], mapping: Bool = false) throws -> String {
         var out = "", index = 0
         var scalars = format.unicodeScalars.makeIterator()
         while let c = scalars.next() {
@@ -215,7 +216,7 @@ enum PercentFormat {
                 throw ValueError.invalid("unsupported format character '\(conversion)'")
             }
         }
-        if index < values.count { throw ValueError.invalid("not all arguments converted during string formatting") }
+        if index < values.count && !mapping { throw ValueError.invalid("not all arguments converted during string formatting") }
         return out
     }
 }

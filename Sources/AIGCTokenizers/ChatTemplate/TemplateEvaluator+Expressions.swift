@@ -11,9 +11,13 @@ extension TemplateEvaluator {
         case .name(let name):
             return lookup(name)
         case .list(let items):
-            return .array(try items.map(evaluate))
+            let value = Value.array(try items.map(evaluate))
+            try located(at) { try value.checkNesting() }
+            return value
         case .tuple(let items):
-            return .tuple(try items.map(evaluate))
+            let value = Value.tuple(try items.map(evaluate))
+            try located(at) { try value.checkNesting() }
+            return value
         case .dict(let pairs):
             var dictionary = TemplateDictionary<Value>()
             for pair in pairs {
@@ -23,6 +27,7 @@ extension TemplateEvaluator {
                 }
                 dictionary[name] = try evaluate(pair.value)
             }
+            try located(at) { try Value.dictionary(dictionary).checkNesting() }
             return .dictionary(dictionary)
         case .attribute(let object, let name):
             let value = try evaluate(object)
@@ -71,7 +76,11 @@ extension TemplateEvaluator {
             let l = try evaluate(left), r = try evaluate(right)
             return try located(at) { try TemplateOperators.binary(op, l, r, maxBytes: limits.maxOutputBytes) }
         case .concat(let parts):
-            return .string(try parts.map { try evaluate($0).str }.joined())
+            let texts = try parts.map { try evaluate($0).str }
+            if texts.reduce(0, { $0 + $1.utf8.count }) > limits.maxOutputBytes {
+                throw ChatTemplateError.limitExceeded(message: "string longer than \(limits.maxOutputBytes) bytes", at: at)
+            }
+            return .string(texts.joined())
         case .compare(let first, let operations):
             var left = try evaluate(first)
             for operation in operations {

@@ -52,6 +52,7 @@ final class TemplateEvaluator {
             guard case .namespace(let namespace) = lookup(name) else {
                 throw ChatTemplateError.invalidOperation(message: "cannot assign attribute '\(attribute)' on '\(name)', which is not a namespace(); create it with {% set \(name) = namespace() %}", at: at)
             }
+            try located(at) { try value.checkNesting(storingInto: namespace) }
             namespace.attributes[attribute] = value
         }
     }
@@ -145,25 +146,22 @@ final class TemplateEvaluator {
             _ = try execute(loop.otherwise, into: &out)
             return
         }
-        let outerLoop = lookup("loop")
         for (i, item) in items.enumerated() {
             try step(loop.at)
-            frames.append(["loop": loopObject(index: i, items: items, depth: outerLoop)])
+            frames.append(["loop": loopObject(index: i, items: items)])
             defer { frames.removeLast() }
             try assign(loop.target, item, at: loop.at)
             if try execute(loop.body, into: &out) == .breakLoop { break }
         }
     }
 
-    /// jinja2's `loop` variable for iteration `index` of `items`.
-    private func loopObject(index: Int, items: [Value], depth outer: Value) -> Value {
+    /// jinja2's `loop` variable for iteration `index` of `items` (`depth` is 1: recursive loops are not supported).
+    private func loopObject(index: Int, items: [Value]) -> Value {
         let count = items.count
-        var outerDepth = 0
-        if case .dictionary(let d) = outer, case .int(let depth)? = d["depth"] { outerDepth = depth }
         var loop: TemplateDictionary<Value> = [
             "index": .int(index + 1), "index0": .int(index), "revindex": .int(count - index), "revindex0": .int(count - index - 1),
             "first": .bool(index == 0), "last": .bool(index == count - 1), "length": .int(count),
-            "depth": .int(outerDepth + 1), "depth0": .int(outerDepth),
+            "depth": .int(1), "depth0": .int(0),
         ]
         if index > 0 { loop["previtem"] = items[index - 1] }
         if index + 1 < count { loop["nextitem"] = items[index + 1] }

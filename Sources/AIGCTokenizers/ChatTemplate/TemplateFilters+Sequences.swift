@@ -11,7 +11,9 @@ extension TemplateFilters {
             if let attribute = arguments.value(1, "attribute"), !attribute.isNone {
                 items = try items.map { try item($0, path: attribute) }
             }
-            return .string(items.map(\.str).joined(separator: separator))
+            let texts = items.map(\.str)
+            try checkSize(texts.reduce(0) { $0 + $1.utf8.count } + max(0, texts.count - 1) * separator.utf8.count)
+            return .string(texts.joined(separator: separator))
         case "first":
             return try value.iterate().first ?? .undefined(hint: "no first item, the sequence was empty")
         case "last":
@@ -28,9 +30,10 @@ extension TemplateFilters {
             if case .string(let s) = value { return .string(String(String.UnicodeScalarView(s.unicodeScalars.reversed()))) }
             return .array(try value.iterate().reversed())
         case "selectattr", "rejectattr", "select", "reject":
-            return .array(try selectOrReject(name, value, arguments, evaluator: evaluator))
+            // jinja2 only iterates a truthy input (`if seq: for item in seq`), so None or 0 give nothing.
+            return .array(value.isTruthy ? try selectOrReject(name, value, arguments, evaluator: evaluator) : [])
         case "map":
-            return .array(try map(value, arguments, evaluator: evaluator))
+            return .array(value.isTruthy ? try map(value, arguments, evaluator: evaluator) : [])
         case "sort":
             let key = try sortKey(arguments, attributeIndex: 2)
             let sorted = try stableSort(try value.iterate(), key: key)
@@ -40,6 +43,8 @@ extension TemplateFilters {
             var seen: [Value] = [], result: [Value] = []
             for element in try value.iterate() {
                 let k = try key(element)
+                // Python's unique uses a set, so lists and dicts (and tuples holding them) cannot be compared.
+                guard k.isHashable else { throw ValueError.invalid("unhashable type: '\(k.typeName)'") }
                 if !seen.contains(where: { Value.equal($0, k) }) { seen.append(k); result.append(element) }
             }
             return .array(result)
@@ -69,6 +74,7 @@ extension TemplateFilters {
             return .array(arguments.value(2, "reverse")?.isTruthy ?? false ? sorted.reversed() : sorted)
         case "batch":
             guard let size = arguments.value(0, "linecount")?.integer, size > 0 else { throw ValueError.invalid("batch needs a positive size") }
+            guard size <= Value.maxItems else { throw ValueError.limit("batch size larger than \(Value.maxItems)") }
             let items = try value.iterate()
             let fill = arguments.value(1, "fill_with")
             return .array(stride(from: 0, to: items.count, by: size).map { start in

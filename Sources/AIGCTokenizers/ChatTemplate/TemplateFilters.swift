@@ -26,6 +26,7 @@ enum TemplateFilters {
             try arguments.check("tojson", maxPositional: 0, keywords: ["indent", "ensure_ascii", "separators", "sort_keys"])
             let indent = arguments.value(0, "indent").flatMap { $0.isNone ? nil : $0 }
             if let indent, indent.integer == nil { throw ValueError.invalid("tojson indent must be an integer") }
+            if let width = indent?.integer, width > 1000 { throw ValueError.limit("tojson indent \(width) is larger than 1000") }
             var separators: (String, String)?
             if let s = arguments.value(0, "separators"), !s.isNone {
                 let parts = try s.iterate()
@@ -51,10 +52,16 @@ enum TemplateFilters {
                 throw ValueError.invalid("replace needs the text to find and its replacement")
             }
             let count = arguments.value(2, "count").flatMap { $0.isNone ? nil : $0.integer } ?? -1
-            return .string(PythonText.replace(value.str, old.str, new.str, count: count))
-        case "indent": return .string(indent(value.str, arguments))
+            let text = value.str
+            try checkSize(text.utf8.count + PythonText.count(text, old.str) * new.str.utf8.count)
+            return .string(PythonText.replace(text, old.str, new.str, count: count))
+        case "indent":
+            // jinja2 appends to the value itself, so anything but a string fails there.
+            guard case .string(let text) = value else { throw ValueError.invalid("indent needs a string, got '\(value.typeName)'") }
+            return .string(try indent(text, arguments))
         case "center":
             let width = arguments.value(0, "width")?.integer ?? 80
+            try checkSize(width)
             let text = value.str, length = text.unicodeScalars.count
             guard width > length else { return .string(text) }
             let total = width - length, left = total / 2 + (total & width & 1)
@@ -62,13 +69,22 @@ enum TemplateFilters {
         case "format":
             return .string(try PercentFormat.format(value.str, arguments.positional))
         case "wordcount":
-            return .int(PythonText.split(value.str, separator: nil).count)
+            // jinja2 counts matches of the regex \w+.
+            var words = 0, inWord = false
+            for c in value.str.unicodeScalars {
+                let isWord = c == "_" || c.properties.isAlphabetic || c.properties.numericType != nil
+                if isWord && !inWord { words += 1 }
+                inWord = isWord
+            }
+            return .int(words)
         case "abs":
             if case .double(let d) = value { return .double(abs(d)) }
             guard let i = value.integer else { throw ValueError.invalid("bad operand type for abs(): '\(value.typeName)'") }
             return try TemplateOperators.negate(.int(i < 0 ? i : -i))
-        case "int": return integer(value, arguments)
-        case "float":
+        case "int", "float":
+            // int(Undefined) and float(Undefined) fail in jinja2.
+            if case .undefined(let hint) = value { throw ValueError.undefined(hint) }
+            if name == "int" { return integer(value, arguments) }
             let fallback = arguments.value(0, "default") ?? .double(0)
             if let n = value.number { return .double(n) }
             if case .string(let s) = value, let d = Double(PythonText.strip(s)) { return .double(d) }
@@ -77,6 +93,12 @@ enum TemplateFilters {
         default:
             return try applySequenceFilter(name, to: value, arguments, evaluator: evaluator)
         }
+    }
+
+    /// Refuses to build a string past the output limit (the evaluator's default), before allocating it.
+    static func checkSize(_ bytes: Int) throws {
+        let limit = TemplateEvaluator.Limits().maxOutputBytes
+        if bytes > limit { throw ValueError.limit("result larger than \(limit) bytes") }
     }
 
     /// Python `len()`.
@@ -107,13 +129,18 @@ enum TemplateFilters {
     }
 
     /// jinja2 `indent(width=4, first=False, blank=False)`: indents every line but the first.
-    private static func indent(_ text: String, _ arguments: CallArguments) -> String {
+    private static func indent(_ text: String, _ arguments: CallArguments) throws -> String {
         let width = arguments.value(0, "width")
         let padding: String
-        if case .string(let s)? = width { padding = s } else { padding = String(repeating: " ", count: max(0, width?.integer ?? 4)) }
+        if case .string(let s)? = width { padding = s } else {
+            let count = max(0, width?.integer ?? 4)
+            try checkSize(count)
+            padding = String(repeating: " ", count: count)
+        }
         let first = arguments.value(1, "first")?.isTruthy ?? false
         let blank = arguments.value(2, "blank")?.isTruthy ?? false
         var lines = PythonText.split(text, separator: "\n")
+        try checkSize(text.utf8.count + (lines.count + 1) * padding.utf8.count)
         for i in lines.indices where i > 0 || first {
             if blank || !PythonText.strip(lines[i]).isEmpty { lines[i] = padding + lines[i] }
         }
@@ -123,6 +150,7 @@ enum TemplateFilters {
     private static func integer(_ value: Value, _ arguments: CallArguments) -> Value {
         let fallback = arguments.value(0, "default") ?? .int(0)
         let base = arguments.value(1, "base")?.integer ?? 10
+        guard (2...36).contains(base) else { return fallback }
         switch value {
         case .bool, .int: return .int(value.integer ?? 0)
         case .double(let d): return Int(exactly: d.rounded(.towardZero)).map(Value.int) ?? fallback
@@ -143,7 +171,8 @@ enum TemplateFilters {
         let scale = pow(10, Double(precision))
         switch method {
         case "common":
-            if case .int = value, precision >= 0 { return value }
+            // Python's round keeps integers (and bools) integers.
+            if let i = value.integer { return precision >= 0 ? .int(i) : .int(Int(exactly: (n * scale).rounded(.toNearestOrEven) / scale) ?? i) }
             return .double((n * scale).rounded(.toNearestOrEven) / scale)
         case "ceil": return .double((n * scale).rounded(.up) / scale)
         case "floor": return .double((n * scale).rounded(.down) / scale)

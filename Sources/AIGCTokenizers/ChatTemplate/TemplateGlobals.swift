@@ -22,10 +22,14 @@ enum TemplateGlobals {
                     for (key, value) in d { attributes[key] = value }
                 }
                 for (key, value) in arguments.keywords { attributes[key] = value }
-                return .namespace(Namespace(attributes))
+                let namespace = Value.namespace(Namespace(attributes))
+                try namespace.checkNesting()
+                return namespace
             }),
             "dict": .callable(Callable(name: "dict") { arguments in
-                .dictionary(TemplateDictionary(arguments.keywords.map { ($0.name, $0.value) }))
+                let dictionary = Value.dictionary(TemplateDictionary(arguments.keywords.map { ($0.name, $0.value) }))
+                try dictionary.checkNesting()
+                return dictionary
             }),
             "raise_exception": .callable(Callable(name: "raise_exception") { arguments in
                 throw ValueError.raised(arguments.value(0, "message")?.str ?? "")
@@ -52,12 +56,21 @@ enum TemplateGlobals {
         default: throw ValueError.invalid("range expected 1 to 3 integer arguments, got \(numbers.count)")
         }
         guard step != 0 else { throw ValueError.invalid("range() arg 3 must not be zero") }
-        let length = step > 0 ? (stop > start ? (stop.subtractingReportingOverflow(start).partialValue - 1) / step + 1 : 0)
-                              : (start > stop ? (start.subtractingReportingOverflow(stop).partialValue - 1) / -step + 1 : 0)
-        guard length >= 0, length <= maxRange else {
+        // In Double, so extreme bounds cannot overflow; the exact count is only needed when it is small.
+        let span = step > 0 ? Double(stop) - Double(start) : Double(start) - Double(stop)
+        let magnitude = step > 0 ? Double(step) : -Double(step)
+        guard span <= 0 || (span / magnitude).rounded(.up) <= Double(maxRange) else {
             throw ValueError.limit("range too big: the sandbox allows at most \(maxRange) items")
         }
-        return .array((0..<length).map { .int(start + $0 * step) })
+        var values: [Value] = []
+        var i = start
+        while step > 0 ? i < stop : i > stop {
+            values.append(.int(i))
+            let (next, overflow) = i.addingReportingOverflow(step)
+            if overflow { break }
+            i = next
+        }
+        return .array(values)
     }
 
     /// C `strftime` of the local time at `date`, as Python's `datetime.now().strftime` formats it.

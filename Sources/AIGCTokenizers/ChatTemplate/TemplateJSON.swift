@@ -8,6 +8,8 @@ enum TemplateJSON {
         let (itemSeparator, keySeparator) = separators ?? (indent == nil ? (", ", ": ") : (",", ": "))
         var out = ""
         func write(_ v: TemplateValue, level: Int) {
+            // Stop past the print budget; the evaluator's output limit then rejects the render.
+            guard out.utf8.count <= Value.printBudget else { return }
             switch v {
             case .null: out += "null"
             case .bool(let b): out += b ? "true" : "false"

@@ -161,6 +161,17 @@ enum TemplateMethods {
 }
 
 extension Value {
+    var isTuple: Bool { if case .tuple = self { return true } else { return false } }
+
+    /// Whether Python could put the value in a set: not lists or dicts, nor tuples holding them.
+    var isHashable: Bool {
+        switch self {
+        case .array, .dictionary: return false
+        case .tuple(let items): return items.allSatisfy(\.isHashable)
+        default: return true
+        }
+    }
+
     var isContainer: Bool {
         switch self {
         case .array, .tuple, .dictionary: return true

@@ -14,6 +14,12 @@ enum TemplateOperators {
         }
     }
 
+    /// Joined sequences are bounded like everything a template builds.
+    private static func items(_ joined: @autoclosure () -> [Value], count: Int) throws -> [Value] {
+        guard count <= Value.maxItems else { throw ValueError.limit("sequence longer than \(Value.maxItems) items") }
+        return joined()
+    }
+
     private static func checked(_ result: (partialValue: Int, overflow: Bool)) throws -> Value {
         if result.overflow { throw ValueError.invalid("integer overflow: the result does not fit in 64 bits") }
         return .int(result.partialValue)
@@ -26,22 +32,30 @@ enum TemplateOperators {
 
     static func binary(_ op: String, _ a: Value, _ b: Value, maxBytes: Int = 32 << 20) throws -> Value {
         if case .undefined(let hint) = a { throw ValueError.undefined(hint) }
+        if case .string(let format) = a, op == "%" {
+            if case .tuple(let values) = b { return .string(try PercentFormat.format(format, values)) }
+            // Python treats any right operand with __getitem__ (list, dict, even Undefined) as a mapping.
+            return .string(try PercentFormat.format(format, [b], mapping: b.isContainer || !b.isDefined))
+        }
         if case .undefined(let hint) = b { throw ValueError.undefined(hint) }
         switch (op, a, b) {
-        case ("+", .string(let x), .string(let y)): return .string(x + y)
-        case ("+", .array(let x), .array(let y)): return .array(x + y)
-        case ("+", .tuple(let x), .tuple(let y)): return .tuple(x + y)
+        case ("+", .string(let x), .string(let y)):
+            guard x.utf8.count + y.utf8.count <= maxBytes else { throw ValueError.limit("string longer than \(maxBytes) bytes") }
+            return .string(x + y)
+        case ("+", .array(let x), .array(let y)): return .array(try items(x + y, count: x.count + y.count))
+        case ("+", .tuple(let x), .tuple(let y)): return .tuple(try items(x + y, count: x.count + y.count))
         case ("*", .string(let text), _), ("*", _, .string(let text)):
             guard let n = (a.integer ?? b.integer) else { throw unsupported(op, a, b) }
-            guard n <= 0 || text.utf8.count <= maxBytes / n else { throw ValueError.limit("string repetition larger than \(maxBytes) bytes") }
-            return .string(String(repeating: text, count: max(0, n)))
-        case ("*", .array(let items), _), ("*", _, .array(let items)):
+            guard n > 0, !text.isEmpty else { return .string("") }
+            guard text.utf8.count <= maxBytes / n else { throw ValueError.limit("string repetition larger than \(maxBytes) bytes") }
+            return .string(String(repeating: text, count: n))
+        case ("*", .array(let list), _), ("*", _, .array(let list)), ("*", .tuple(let list), _), ("*", _, .tuple(let list)):
             guard let n = (a.integer ?? b.integer) else { throw unsupported(op, a, b) }
-            guard n <= 0 || items.count <= maxBytes / n else { throw ValueError.limit("list repetition longer than \(maxBytes) items") }
-            return .array(Array([[Value]](repeating: items, count: max(0, n)).joined()))
-        case ("%", .string(let format), _):
-            if case .tuple(let values) = b { return .string(try PercentFormat.format(format, values)) }
-            return .string(try PercentFormat.format(format, [b]))
+            let isTuple = a.isTuple || b.isTuple
+            guard n > 0, !list.isEmpty else { return isTuple ? .tuple([]) : .array([]) }
+            guard list.count <= Value.maxItems / n else { throw ValueError.limit("sequence repetition longer than \(Value.maxItems) items") }
+            let repeated = Array([[Value]](repeating: list, count: n).joined())
+            return isTuple ? .tuple(repeated) : .array(repeated)
         default:
             break
         }
@@ -54,16 +68,31 @@ enum TemplateOperators {
         case "/":
             guard y != 0 else { throw ValueError.invalid("division by zero") }
             return .double(x / y)
-        case "//":
-            guard y != 0 else { throw ValueError.invalid("float floor division by zero") }
-            return .double((x / y).rounded(.down))
-        case "%":
-            guard y != 0 else { throw ValueError.invalid("float modulo") }
-            let r = fmod(x, y)
-            return .double(r != 0 && (r < 0) != (y < 0) ? r + y : r)
+        case "//", "%":
+            guard y != 0 else { throw ValueError.invalid(op == "%" ? "float modulo" : "float floor division by zero") }
+            let (quotient, remainder) = floatDivMod(x, y)
+            return .double(op == "//" ? quotient : remainder)
         case "**": return .double(pow(x, y))
         default: throw unsupported(op, a, b)
         }
+    }
+
+    /// CPython's `float_divmod`, so `2.5 // 0.1` is 24.0 as in Python, not the 25.0 that floor(2.5 / 0.1) gives.
+    private static func floatDivMod(_ x: Double, _ y: Double) -> (Double, Double) {
+        var remainder = fmod(x, y)
+        var quotient = (x - remainder) / y
+        if remainder != 0 {
+            if (y < 0) != (remainder < 0) { remainder += y; quotient -= 1 }
+        } else {
+            remainder = copysign(0, y)
+        }
+        var floored = quotient.rounded(.down)
+        if quotient != 0 {
+            if quotient - floored > 0.5 { floored += 1 }
+        } else {
+            floored = copysign(0, x / y)
+        }
+        return (floored, remainder)
     }
 
     private static func integerArithmetic(_ op: String, _ x: Int, _ y: Int, _ a: Value, _ b: Value) throws -> Value {
@@ -109,7 +138,7 @@ enum TemplateOperators {
         }
     }
 
-    /// `item in container`.
+    /// `item in container`; a dict's keys are strings here, so only hashable non-strings can miss.
     static func contains(_ container: Value, _ item: Value) throws -> Bool {
         switch container {
         case .undefined: return false
@@ -121,6 +150,7 @@ enum TemplateOperators {
         case .array(let items), .tuple(let items): return items.contains { Value.equal($0, item) }
         case .dictionary(let d):
             if case .string(let key) = item { return d[key] != nil }
+            if item.isContainer && !(item.isTuple) { throw ValueError.invalid("unhashable type: '\(item.typeName)'") }
             return false
         case .namespace(let n):
             if case .string(let key) = item { return n.attributes[key] != nil }

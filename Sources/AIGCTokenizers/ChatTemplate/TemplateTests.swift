@@ -39,18 +39,20 @@ enum TemplateTests {
             case .undefined, .string, .array, .tuple, .dictionary: return true
             default: return false
             }
-        case "callable": if case .callable = value { return true } else { return false }
+        case "callable":
+            switch value {
+            case .callable, .undefined: return true  // Undefined defines __call__ (which raises)
+            default: return false
+            }
         case "lower": return value.str.contains { $0.isCased } && value.str.lowercased() == value.str
         case "upper": return value.str.contains { $0.isCased } && value.str.uppercased() == value.str
         case "odd", "even":
-            if case .undefined(let hint) = value { throw ValueError.undefined(hint) }
-            guard let i = value.integer else { throw ValueError.invalid("test '\(name)' needs an integer, got '\(value.typeName)'") }
-            return (i & 1 == 1) == (name == "odd")
+            // jinja2 tests `value % 2 == 1` (or `== 0`), so floats qualify too.
+            let remainder = try TemplateOperators.binary("%", value, .int(2))
+            return Value.equal(remainder, .int(name == "odd" ? 1 : 0))
         case "divisibleby":
-            guard let i = value.integer, let n = try argument(arguments, name).integer, n != 0 else {
-                throw ValueError.invalid("test 'divisibleby' needs a non-zero integer divisor and an integer value")
-            }
-            return i % n == 0
+            // jinja2 tests `value % num == 0`.
+            return Value.equal(try TemplateOperators.binary("%", value, argument(arguments, name)), .int(0))
         case "eq", "equalto", "==": return try TemplateOperators.compare("==", value, argument(arguments, name))
         case "ne", "!=": return try TemplateOperators.compare("!=", value, argument(arguments, name))
         case "lt", "lessthan", "<": return try TemplateOperators.compare("<", value, argument(arguments, name))

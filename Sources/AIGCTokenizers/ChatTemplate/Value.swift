@@ -92,27 +92,20 @@ enum Value {
         }
     }
 
-    /// Python `str(value)`, which is what `{{ value }}` prints.
+    /// Python `str(value)`, which is what `{{ value }}` prints. Containers print at most `Value.printBudget`
+    /// bytes (the evaluator's output limit then stops the render), so a huge value cannot exhaust memory.
     var str: String {
-        switch self {
-        case .undefined: return ""
-        case .none: return "None"
-        case .bool(let b): return b ? "True" : "False"
-        case .int(let i): return String(i)
-        case .double(let d): return PythonText.floatRepr(d)
-        case .string(let s): return s
-        case .array(let a): return "[" + a.map(\.repr).joined(separator: ", ") + "]"
-        case .tuple(let a): return "(" + a.map(\.repr).joined(separator: ", ") + (a.count == 1 ? ",)" : ")")
-        case .dictionary(let d): return "{" + d.map { PythonText.repr($0.key) + ": " + $0.value.repr }.joined(separator: ", ") + "}"
-        case .namespace(let n): return "<Namespace " + Value.dictionary(n.attributes).str + ">"
-        case .callable(let c): return "<function \(c.name)>"
-        }
+        if case .string(let s) = self { return s }
+        var out = "", budget = Value.printBudget
+        write(into: &out, budget: &budget, quoted: false)
+        return out
     }
 
     /// Python `repr(value)`, used inside printed lists and dicts.
     var repr: String {
-        if case .string(let s) = self { return PythonText.repr(s) }
-        return str
+        var out = "", budget = Value.printBudget
+        write(into: &out, budget: &budget, quoted: true)
+        return out
     }
 
     /// Items when iterating: list and tuple elements, dict keys, string characters.
@@ -160,14 +153,21 @@ enum Value {
 
     /// The JSON form for `tojson`; templates' own objects (Undefined, namespaces, functions) have none.
     func json() throws -> TemplateValue {
+        var budget = Value.jsonBudget
+        return try json(budget: &budget)
+    }
+
+    private func json(budget: inout Int) throws -> TemplateValue {
+        budget -= 1
+        if budget < 0 { throw ValueError.limit("value too large to convert to JSON") }
         switch self {
         case .none: return .null
         case .bool(let b): return .bool(b)
         case .int(let i): return .int(i)
         case .double(let d): return .double(d)
         case .string(let s): return .string(s)
-        case .array(let a), .tuple(let a): return .array(try a.map { try $0.json() })
-        case .dictionary(let d): return .dictionary(try d.mapValues { try $0.json() })
+        case .array(let a), .tuple(let a): return .array(try a.map { try $0.json(budget: &budget) })
+        case .dictionary(let d): return .dictionary(try d.mapValues { try $0.json(budget: &budget) })
         case .undefined(let hint): throw ValueError.undefined(hint)
         default: throw ValueError.invalid("Object of type \(typeName) is not JSON serializable")
         }
