@@ -15,6 +15,13 @@ public struct ChatMessage: Codable, Sendable, Hashable {
 }
 
 /// A parsed chat template, ready to render conversations into prompt text.
+///
+/// Supports the Jinja that model templates use: `{{ }}`, `{% %}`, `{# #}`, `{% raw %}`, whitespace control
+/// (`-`, `+`, trim_blocks, lstrip_blocks), `if/elif/else`, `for` (with `loop.*`, `else`, `if` filters, tuple
+/// unpacking, `break`/`continue`), `set` (also `{% set x %}...{% endset %}` and `namespace()` attributes),
+/// macros, `{% generation %}`, Python-style operators, literals, slices, methods (`strip`, `split`, `items`,
+/// `get`...), jinja2's tests and common filters. Not supported: template inheritance and includes
+/// (`extends`, `block`, `include`, `import`), `call`/`filter` blocks, recursive loops, `*args` in calls.
 public struct ChatTemplate: Sendable {
     /// The template as given.
     public let source: String

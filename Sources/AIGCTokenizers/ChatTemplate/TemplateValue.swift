@@ -15,16 +15,21 @@ public enum TemplateValue: Sendable, Hashable {
 
 /// A string-keyed dictionary that remembers insertion order (like a Python dict).
 public struct TemplateDictionary<Element>: Sequence {
+    /// The keys in insertion order.
     public private(set) var keys: [String] = []
     private var storage: [String: Element] = [:]
 
+    /// An empty dictionary.
     public init() {}
 
+    /// A dictionary of `pairs` in order; a repeated key keeps its first position and its last value.
     public init(_ pairs: [(String, Element)]) {
         for (key, value) in pairs { self[key] = value }
     }
 
+    /// The number of keys.
     public var count: Int { keys.count }
+    /// Whether there are no keys.
     public var isEmpty: Bool { keys.isEmpty }
 
     /// Setting an existing key keeps its position; setting nil removes it.
@@ -39,8 +44,10 @@ public struct TemplateDictionary<Element>: Sequence {
         }
     }
 
+    /// The values in key order.
     public var values: [Element] { keys.compactMap { storage[$0] } }
 
+    /// Iterates `(key, value)` pairs in insertion order.
     public func makeIterator() -> AnyIterator<(key: String, value: Element)> {
         var index = 0
         return AnyIterator {
@@ -71,6 +78,7 @@ extension TemplateDictionary: Hashable where Element: Hashable {
 }
 
 extension TemplateDictionary: ExpressibleByDictionaryLiteral {
+    /// A dictionary in literal order.
     public init(dictionaryLiteral elements: (String, Element)...) { self.init(elements) }
 }
 
