@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Checks that every `import AIGC…` goes down the layers of shared/DESIGN.md (never up or sideways),
-and that only the top layer imports Hummingbird, GRDB, PostgresNIO or ArgumentParser."""
+that only the top layer imports Hummingbird or ArgumentParser, and that the database drivers (GRDB,
+PostgresNIO) stay in AIGCStore and the top layer (STYLE.md puts the store's backends in AIGCStore)."""
 import pathlib
 import re
 import sys
@@ -12,7 +13,8 @@ LAYERS = {
     "AIGCGeneration": 4, "AIGCImaging": 4, "AIGCTraining": 4, "AIGCEvaluation": 4, "AIGCStore": 4,
     "AIGCServer": 5, "aigc": 5,
 }
-TOP_ONLY = {"Hummingbird", "HummingbirdCore", "GRDB", "PostgresNIO", "ArgumentParser"}
+TOP_ONLY = {"Hummingbird", "HummingbirdCore", "HummingbirdTesting", "ArgumentParser"}
+STORE_ONLY = {"GRDB", "PostgresNIO"}
 
 root = pathlib.Path(__file__).resolve().parent.parent / "Sources"
 problems = []
@@ -28,6 +30,8 @@ for target, layer in LAYERS.items():
                 problems.append(f"{where}: {target} (layer {layer}) imports {module} (layer {LAYERS[module]})")
             if module in TOP_ONLY and layer < 5:
                 problems.append(f"{where}: {target} imports {module}, which only the top layer may use")
+            if module in STORE_ONLY and layer < 5 and target != "AIGCStore":
+                problems.append(f"{where}: {target} imports {module}, which only AIGCStore and the top layer may use")
 for p in problems:
     print(p)
 print(f"layers: {len(problems)} problem(s)")
