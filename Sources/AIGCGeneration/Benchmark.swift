@@ -2,6 +2,7 @@
 // ppN runs N random tokens as one batch on an empty cache; tgN decodes N random tokens one at a time
 // (logits for each) on an empty cache. One untimed warm-up, then `repetitions` timed runs.
 import AIGCKernels
+import CKernels
 import AIGCLayers
 import AIGCModels
 import AIGCSampling
@@ -20,10 +21,16 @@ public struct BenchmarkResult: Codable, Sendable {
     public let tokensPerSecond: Double
     public let stddev: Double
     public let samples: [Double]
+    /// With --bandwidth: triad GB/s measured in the same run, the decode bound it implies
+    /// (bandwidth / weight bytes per token) and the fraction of it reached (tg tests).
+    public var bandwidthGBps: Double?
+    public var boundTokensPerSecond: Double?
+    public var fractionOfBound: Double?
 
     enum CodingKeys: String, CodingKey {
         case model, sizeBytes = "size_bytes", parameters, quantization, threads, test, promptTokens = "n_prompt"
         case generatedTokens = "n_gen", tokensPerSecond = "tokens_per_second", stddev, samples
+        case bandwidthGBps = "bandwidth_gb_per_s", boundTokensPerSecond = "bound_tokens_per_second", fractionOfBound = "fraction_of_bound"
     }
 }
 
@@ -102,5 +109,38 @@ extension Benchmark {
         let bytes = Double(weight.weight.byteCount)
         return KernelThroughput(type: type.description, rows: rows, columns: columns, megabytes: bytes / 1e6,
                                 gigabytesPerSecond: bytes * Double(iterations) / elapsed / 1e9, threads: pool.threads)
+    }
+}
+
+extension Benchmark {
+    /// STREAM triad bandwidth (GB/s, counting two reads and one write per element) over three
+    /// arrays far larger than the caches, split across the pool's threads; the best of `repetitions`.
+    public static func triadBandwidth(pool: ComputePool, megabytesPerArray: Int = 128, repetitions: Int = 5) -> Double {
+        let n = megabytesPerArray << 18
+        let a = UnsafeMutablePointer<Float>.allocate(capacity: n), b = UnsafeMutablePointer<Float>.allocate(capacity: n)
+        let c = UnsafeMutablePointer<Float>.allocate(capacity: n)
+        defer { a.deallocate(); b.deallocate(); c.deallocate() }
+        a.initialize(repeating: 0, count: n)
+        b.initialize(repeating: 1, count: n)
+        c.initialize(repeating: 2, count: n)
+        let chunk = 1 << 16
+        let pointers = (a, b, c)
+        var best = 0.0
+        for _ in 0..<repetitions {
+            let start = DispatchTime.now().uptimeNanoseconds
+            pool.parallelFor((n + chunk - 1) / chunk) { task, _ in
+                let from = task * chunk, count = min(chunk, n - from)
+                aigc_stream_triad(pointers.0 + from, pointers.1 + from, pointers.2 + from, 3, Int64(count))
+            }
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            best = max(best, Double(3 * 4 * n) / seconds / 1e9)
+        }
+        return best
+    }
+
+    /// Bytes of weights a decode step reads: every matrix once (the token embedding only when it
+    /// is also the output projection), norms and biases included.
+    public static func weightBytesPerToken(_ loaded: LoadedModel) -> Int {
+        loaded.model.streamedWeightBytes
     }
 }

@@ -2,7 +2,8 @@
 // (re-quantized), a Hugging Face safetensors folder, or a llama2.c checkpoint (converted, as
 // llama.cpp's convert_hf_to_gguf.py would). Tensor choices follow llama.cpp's llama-quant.cpp:
 // 1-D tensors stay F32; rows that are not whole K-quant blocks fall back (Q4_K -> Q5_0, Q6_K -> Q8_0);
-// Q4_K_M keeps the output and some attn_v / ffn_down layers in Q6_K.
+// the output projection (or the tied token embedding) keeps Q6_K/Q8_0; Q4_K_M keeps some attn_v /
+// ffn_down layers in Q6_K.
 import AIGCFormats
 import AIGCModels
 import AIGCTensor
@@ -74,8 +75,9 @@ public enum ModelConverter {
         writer.set("general.file_type", uint32: target.fileType)
         writer.set("general.quantization_version", uint32: 2)
         let layers = Set(plan.compactMap { layerIndex($0.name) }).count
+        let hasOutput = plan.contains { $0.name == "output.weight" }
         for (i, item) in plan.enumerated() {
-            let type = chooseType(for: item.name, tensor: item.tensor, target: target, layers: layers)
+            let type = chooseType(for: item.name, tensor: item.tensor, target: target, layers: layers, hasOutput: hasOutput)
             progress(Progress(tensor: item.name, type: type, done: i, total: plan.count))
             let source = item.tensor.reshaped(item.tensor.shape.count == 1 ? [1, item.tensor.elementCount] : item.tensor.shape)
             let converted = type == item.tensor.dtype ? source : TensorConversion.convert(source, to: type)
@@ -86,17 +88,18 @@ public enum ModelConverter {
     }
 
     /// The type a tensor gets, with llama.cpp's fallbacks and the Q4_K_M mixture.
-    static func chooseType(for name: String, tensor: Tensor, target: QuantizationTarget, layers: Int) -> DType {
+    static func chooseType(for name: String, tensor: Tensor, target: QuantizationTarget, layers: Int, hasOutput: Bool = true) -> DType {
         guard tensor.shape.count >= 2, tensor.dtype.isComputable, name.hasSuffix(".weight") else {
             return tensor.dtype == .f64 ? .f32 : (tensor.dtype.isQuantized ? .f32 : tensor.dtype)
         }
         var type = target.baseType
-        if target == .q4_k_m {
-            if name == "output.weight" || (name == "token_embd.weight" && target == .q4_k_m) {
-                type = .q6_K
-            } else if let layer = layerIndex(name), name.contains("attn_v") || name.contains("ffn_down"), usesMoreBits(layer, layers) {
-                type = .q6_K
-            }
+        let isFloatTarget = [.f32, .f16, .bf16].contains(target)
+        // The output projection (the token embedding when tied) keeps more bits: Q6_K, or Q8_0 when
+        // its rows are not whole K-quant blocks (llama_tensor_get_type).
+        if !isFloatTarget && (name == "output.weight" || (name == "token_embd.weight" && !hasOutput)) {
+            type = tensor.rowElements % 256 != 0 || target == .q8_0 ? .q8_0 : .q6_K
+        } else if target == .q4_k_m, let layer = layerIndex(name), name.contains("attn_v") || name.contains("ffn_down"), usesMoreBits(layer, layers) {
+            type = .q6_K
         }
         if tensor.rowElements % type.blockElements != 0 {
             switch type {

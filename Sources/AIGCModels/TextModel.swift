@@ -73,6 +73,8 @@ public protocol TextModel: AnyObject, Sendable {
     var hiddenSize: Int { get }
     /// Parameter count (for listings).
     var parameterCount: Int { get }
+    /// Bytes of weights one decode step reads (every matrix once), for bandwidth bounds.
+    var streamedWeightBytes: Int { get }
 
     func makeCache(sequences: Int, contextLength: Int?) -> KVCache
     /// Runs `batch`, appending its keys and values to `cache`; returns logits for the tokens that want them.

@@ -105,6 +105,8 @@ void aigc_rows4_q4_1_avx2(const void *w, int64_t stride, const void *a, int64_t 
 void aigc_rows4_q5_0_avx2(const void *w, int64_t stride, const void *a, int64_t nb, float *out);
 void aigc_rows4_q5_1_avx2(const void *w, int64_t stride, const void *a, int64_t nb, float *out);
 void aigc_rows4_q8_0_avx2(const void *w, int64_t stride, const void *a, int64_t nb, float *out);
+void aigc_rows4_f16_avx2(const void *w, int64_t stride, const void *a, int64_t n, float *out);
+void aigc_rows4_bf16_avx2(const void *w, int64_t stride, const void *a, int64_t n, float *out);
 // Four weight rows times T activation rows (a_stride bytes apart): out[4 t + r].
 typedef void (*aigc_rows4xt_fn)(const void *w, int64_t stride, const void *a, int64_t a_stride, int64_t nb, float *out);
 void aigc_rows4x4_q4_0_avx2(const void *w, int64_t stride, const void *a, int64_t a_stride, int64_t nb, float *out);

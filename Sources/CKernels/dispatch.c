@@ -119,6 +119,8 @@ static aigc_rows4_fn rows4_for(int type, int level) {
         case AIGC_TYPE_Q5_0: return aigc_rows4_q5_0_avx2;
         case AIGC_TYPE_Q5_1: return aigc_rows4_q5_1_avx2;
         case AIGC_TYPE_Q8_0: return aigc_rows4_q8_0_avx2;
+        case AIGC_TYPE_F16: return aigc_rows4_f16_avx2;
+        case AIGC_TYPE_BF16: return aigc_rows4_bf16_avx2;
         default: break;
         }
     }
@@ -210,4 +212,8 @@ void aigc_matmul_rows(int weight_type, const void *w, int64_t w_stride, int64_t 
         const void *row = wb + r * w_stride;
         for (int64_t t = 0; t < m; t++) y[t * y_stride + r] = fn(row, ab + t * a_stride, n);
     }
+}
+
+void aigc_stream_triad(float *a, const float *b, const float *c, float scalar, int64_t n) {
+    for (int64_t i = 0; i < n; i++) a[i] = b[i] + scalar * c[i];
 }

@@ -71,6 +71,10 @@ import Testing
         #expect(ModelConverter.chooseType(for: "blk.0.ffn_down.weight", tensor: wide, target: .q4_k_m, layers: 30) == .q6_K)
         #expect(ModelConverter.chooseType(for: "blk.4.ffn_down.weight", tensor: wide, target: .q4_k_m, layers: 30) == .q4_K)
         #expect(ModelConverter.chooseType(for: "output.weight", tensor: narrow, target: .q4_k_m, layers: 30) == .q8_0)
+        #expect(ModelConverter.chooseType(for: "output.weight", tensor: wide, target: .q4_0, layers: 30) == .q6_K)
+        #expect(ModelConverter.chooseType(for: "token_embd.weight", tensor: narrow, target: .q4_0, layers: 30, hasOutput: false) == .q8_0)
+        #expect(ModelConverter.chooseType(for: "token_embd.weight", tensor: narrow, target: .q4_0, layers: 30, hasOutput: true) == .q4_0)
+        #expect(ModelConverter.chooseType(for: "output.weight", tensor: narrow, target: .f16, layers: 30) == .f16)
         #expect(ModelConverter.chooseType(for: "blk.0.attn_norm.weight", tensor: norm, target: .q4_0, layers: 30) == .f32)
     }
 }

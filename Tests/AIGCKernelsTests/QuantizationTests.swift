@@ -104,7 +104,7 @@ func dotCase(_ type: DType, count: Int, seed: UInt64) -> (weights: [UInt8], acti
 
     /// The multi-row matrix kernels (four rows at a time, software prefetch) against the portable
     /// one-row dot product, for row counts with tails and block counts with odd lengths.
-    @Test(arguments: [DType.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q6_K, .f16])
+    @Test(arguments: [DType.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q6_K, .f16, .bf16])
     func matmulRowsMatchPortableDots(_ type: DType) {
         var rng = TestRandom(seed: UInt64(type.rawValue) + 77)
         for rows in [1, 3, 4, 5, 7, 9, 13] {

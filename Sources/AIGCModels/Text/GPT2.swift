@@ -111,6 +111,12 @@ public final class GPT2Model: TextModel, @unchecked Sendable {
         return (config.vocabularySize + config.contextLength) * C + config.layers * (4 * C + 3 * C * C + 3 * C + C * C + C + 2 * C * F + F + C) + 2 * C
     }
 
+    public var streamedWeightBytes: Int {
+        blocks.reduce(output.weight.byteCount) { total, b in
+            total + [b.qkv, b.projection, b.fc, b.fcProjection].reduce(0) { $0 + $1.weight.byteCount + ($1.bias?.byteCount ?? 0) }
+        }
+    }
+
     public func makeCache(sequences: Int = 1, contextLength: Int? = nil) -> KVCache {
         KVCache(layers: config.layers, kvDim: config.hiddenSize, contextLength: min(contextLength ?? config.contextLength, config.contextLength),
                 sequences: sequences)

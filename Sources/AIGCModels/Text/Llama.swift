@@ -231,6 +231,13 @@ public final class LlamaModel: TextModel, @unchecked Sendable {
         return c.vocabularySize * C * (c.tieWordEmbeddings || output.weight.name == embedding.table.name ? 1 : 2) + c.layers * perLayer + C
     }
 
+    public var streamedWeightBytes: Int {
+        blocks.reduce(output.weight.byteCount) { total, b in
+            total + [b.q, b.k, b.v, b.o, b.gate, b.up, b.down].reduce(0) { $0 + $1.weight.byteCount }
+                + b.attentionNorm.weight.byteCount + b.ffnNorm.weight.byteCount
+        }
+    }
+
     public func makeCache(sequences: Int = 1, contextLength: Int? = nil) -> KVCache {
         KVCache(layers: config.layers, kvDim: config.kvHeads * config.headDim,
                 contextLength: min(contextLength ?? config.contextLength, config.contextLength), sequences: sequences)

@@ -97,6 +97,9 @@ void aigc_swiglu_f32(float *gate, const float *up, int64_t n);
 /// x = gelu(x), tanh form (GPT-2's gelu_new).
 void aigc_gelu_tanh_f32(float *x, int64_t n);
 
+/// a[i] = b[i] + scalar * c[i] (STREAM's triad, for measuring memory bandwidth).
+void aigc_stream_triad(float *a, const float *b, const float *c, float scalar, int64_t n);
+
 // ---- persistent worker pool -----------------------------------------------------------------
 // Tasks are claimed one by one from a shared counter, so the calling thread runs every task no
 // worker has claimed: a worker that the OS does not schedule (the other core busy elsewhere)

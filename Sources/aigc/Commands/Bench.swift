@@ -15,6 +15,7 @@ struct Bench: ParsableCommand {
     @Option(name: [.short, .customLong("repetitions")], help: "Timed runs per test (after one warm-up).") var repetitions: Int = 5
     @Flag(help: "Print a JSON array, one object per test.") var json = false
     @Flag(help: "Measure the matrix-vector kernels alone (GB/s of weights per type) instead of a model.") var kernels = false
+    @Flag(help: "Also measure memory bandwidth (STREAM triad) and report decode speed as a fraction of the bound it sets.") var bandwidth = false
 
     static func list(_ text: String, _ name: String) throws -> [Int] {
         let values = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
@@ -38,14 +39,22 @@ struct Bench: ParsableCommand {
             let pool = ComputePool(threads: t)
             let loaded = try ModelLoader.load(path: path, name: installed?.name, pool: pool)
             let tests = prompts.map { Benchmark.Test.prompt($0) } + gens.map { Benchmark.Test.generation($0) }
+            let triad = bandwidth ? Benchmark.triadBandwidth(pool: pool) : nil
+            if let triad, !json { writeOut(String(format: "| memory | STREAM triad | | | %d | bandwidth | %.1f GB/s |\n", t, triad)) }
             for test in tests {
                 Profiler.reset()
-                let r = try Benchmark.run(loaded, test: test, threads: t, repetitions: repetitions)
+                var r = try Benchmark.run(loaded, test: test, threads: t, repetitions: repetitions)
+                if let triad, case .generation = test {
+                    r.bandwidthGBps = triad
+                    r.boundTokensPerSecond = triad * 1e9 / Double(Benchmark.weightBytesPerToken(loaded))
+                    r.fractionOfBound = r.tokensPerSecond / r.boundTokensPerSecond!
+                }
                 if Profiler.enabled { writeErr("profile of \(r.test), \(t) threads (AIGC_PROFILE):\n" + Profiler.report()) }
                 results.append(r)
                 if !json {
-                    writeOut(String(format: "| %@ | %.2f MiB | %.2f M | %@ | %d | %@ | %.2f ± %.2f |\n", r.model, Double(r.sizeBytes) / 1048576,
-                                    Double(r.parameters) / 1e6, r.quantization, r.threads, r.test, r.tokensPerSecond, r.stddev))
+                    writeOut(String(format: "| %@ | %.2f MiB | %.2f M | %@ | %d | %@ | %.2f ± %.2f |", r.model, Double(r.sizeBytes) / 1048576,
+                                    Double(r.parameters) / 1e6, r.quantization, r.threads, r.test, r.tokensPerSecond, r.stddev)
+                             + (r.fractionOfBound.map { String(format: " %.0f%% of the %.0f t/s bound", $0 * 100, r.boundTokensPerSecond!) } ?? "") + "\n")
                 }
             }
         }
