@@ -75,9 +75,12 @@ public struct GenerationResult: Codable, Sendable {
     public var timings: GenerationTimings
     /// Mean log-probability of the generated tokens (best-of-N and beam scores).
     public var score: Double?
+    /// Prompt tokens whose keys and values came from a prompt cache instead of being evaluated.
+    public var cachedPromptTokens = 0
 
     enum CodingKeys: String, CodingKey {
         case text, tokens, promptTokens = "prompt_tokens", logprobs, finishReason = "finish_reason", seed, timings, score
+        case cachedPromptTokens = "cached_prompt_tokens"
     }
 }
 

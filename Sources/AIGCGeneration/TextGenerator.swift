@@ -20,7 +20,9 @@ public final class TextGenerator: @unchecked Sendable {
     var tokenizer: Tokenizer { loaded.tokenizer }
 
     /// Generates a completion. `onText` receives text as it becomes final; return false to stop.
-    public func generate(_ request: GenerationRequest, onText: (String) -> Bool = { _ in true }) throws -> GenerationResult {
+    /// With a `PromptCache`, the longest prefix the cache already holds is not evaluated again
+    /// (multi-turn chat), and the cache keeps this turn for the next one.
+    public func generate(_ request: GenerationRequest, cache reuse: PromptCache? = nil, onText: (String) -> Bool = { _ in true }) throws -> GenerationResult {
         if let problem = request.sampling.problem() { throw GenerationError.invalidParameter(problem) }
         guard request.beams >= 1, request.bestOf >= 1, request.maxTokens.map({ $0 >= 0 }) ?? true, request.noRepeatNgramSize >= 0 else {
             throw GenerationError.invalidParameter("beams, best-of and max tokens must be positive")
@@ -28,7 +30,7 @@ public final class TextGenerator: @unchecked Sendable {
         if let n = request.logprobs, n < 0 || n > 20 { throw GenerationError.invalidParameter("logprobs must be 0...20 (got \(n))") }
         if request.beams > 1 { return try beamSearch(request, onText: onText) }
         if request.bestOf > 1 { return try bestOfN(request, onText: onText) }
-        return try sample(request, seed: request.sampling.seed ?? SeededRandom.randomSeed(), onText: onText)
+        return try sample(request, seed: request.sampling.seed ?? SeededRandom.randomSeed(), reuse: reuse, onText: onText)
     }
 
     /// The prompt's token ids, checked against the context.
@@ -55,12 +57,18 @@ public final class TextGenerator: @unchecked Sendable {
         return logits
     }
 
-    func sample(_ request: GenerationRequest, seed: UInt64, onText: (String) -> Bool) throws -> GenerationResult {
+    func sample(_ request: GenerationRequest, seed: UInt64, reuse: PromptCache? = nil, onText: (String) -> Bool) throws -> GenerationResult {
         let prompt = try promptTokens(request)
-        let cache = model.makeCache(sequences: 1, contextLength: nil)
+        let cache = reuse?.cache ?? model.makeCache(sequences: 1, contextLength: nil)
+        // Keep what the cache already holds of this prompt, but evaluate at least its last token.
+        let kept = min(reuse?.commonPrefix(with: prompt) ?? 0, prompt.count - 1)
+        cache.truncate(sequence: 0, to: kept)
         var clock = Stopwatch()
-        var logits = try prefill(prompt, cache: cache)
+        var logits = try prefill(Array(prompt[kept...]), cache: cache, start: kept)
         let promptMs = clock.lap()
+        var validPrefix = prompt.count
+        // Until this call succeeds the cache's contents are unknown (a throw leaves it empty, which is safe).
+        reuse?.tokens = []
 
         var sampler = Sampler(request.sampling, seed: seed)
         var history = prompt
@@ -92,9 +100,11 @@ public final class TextGenerator: @unchecked Sendable {
         // prompt lookup, row i + 1 is valid only if the token sampled from row i equals draft[i].
         var rows: [ArraySlice<Float>] = [logits[...]]
         var draft: [Int] = []
+        var position = prompt.count - 1
         decoding: while generated.count < limit {
             var last = -1
             for (i, row) in rows.enumerated() {
+                validPrefix = position + 1 + i
                 let token = sampler.sample(row, context: SamplingContext(history: history))
                 if let top = request.logprobs { logprobs.append(Self.logprob(of: token, in: row, top: top, tokenizer: tokenizer)) }
                 if !request.ignoreEOS && stopTokens.contains(token) {
@@ -111,7 +121,7 @@ public final class TextGenerator: @unchecked Sendable {
                 if i >= draft.count || token != draft[i] { break }
             }
             // The cache keeps the positions before `last`; `last` and a new draft follow it.
-            let position = prompt.count + generated.count - 1
+            position = prompt.count + generated.count - 1
             cache.truncate(sequence: 0, to: position)
             let room = min(limit - generated.count - 1, model.contextLength - position - 1)
             draft = request.lookup > 0 ? PromptLookup.draft(history, count: min(request.lookup, room)) : []
@@ -125,13 +135,14 @@ public final class TextGenerator: @unchecked Sendable {
             if stopped { finish = .stop } else { _ = emit(stops.flush()) }
         }
         let generationMs = clock.lap()
+        reuse?.tokens = Array((prompt + generated).prefix(validPrefix))
         let timings = GenerationTimings(loadMs: loaded.loadMilliseconds, promptMs: promptMs,
-                                        promptTokensPerSecond: Double(prompt.count) / max(promptMs, 1e-9) * 1000,
+                                        promptTokensPerSecond: Double(prompt.count - kept) / max(promptMs, 1e-9) * 1000,
                                         generationMs: generationMs,
                                         generationTokensPerSecond: Double(max(generated.count, 1)) / max(generationMs, 1e-9) * 1000)
         let mean = logprobs.isEmpty ? nil : Double(logprobs.map(\.logprob).reduce(0, +)) / Double(logprobs.count)
         return GenerationResult(text: text, tokens: generated, promptTokens: prompt, logprobs: request.logprobs == nil ? nil : logprobs,
-                                finishReason: finish, seed: seed, timings: timings, score: mean)
+                                finishReason: finish, seed: seed, timings: timings, score: mean, cachedPromptTokens: kept)
     }
 
     /// log softmax(logits)[token] and the `top` most likely alternatives.

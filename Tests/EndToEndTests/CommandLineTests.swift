@@ -139,3 +139,36 @@ func json(_ text: String) throws -> [String: Any] {
         #expect(again.status != 0 && again.stderr.contains("not installed"))
     }
 }
+
+@Suite(.serialized) struct ChatCommandTests {
+    /// Runs `aigc chat` with `input` on standard input (not a terminal: one message per line).
+    func chat(_ arguments: [String], input: String) throws -> CommandResult {
+        let binary = Fixtures.packageRoot.appendingPathComponent(".build/debug/aigc")
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = ["chat"] + arguments
+        let stdin = Pipe(), out = Pipe(), err = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        stdin.fileHandleForWriting.write(Data(input.utf8))
+        try stdin.fileHandleForWriting.close()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return CommandResult(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    @Test func pipedMessagesGetRepliesAndCommandsWork() throws {
+        let transcript = Fixtures.temporaryDirectory("chat").appendingPathComponent("t.json")
+        let run = try chat(["--temperature", "0", "--max-tokens", "24"],
+                           input: "What is the capital of France?\n/save \(transcript.path)\n/history\n/reset\n/bogus\n")
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("Paris"))
+        #expect(run.stdout.contains("user: What is the capital of France?"))
+        #expect(run.stderr.contains("AI-generated"), "the persistent AI-generated notice")
+        #expect(run.stderr.contains("unknown command /bogus"))
+        let saved = try JSONSerialization.jsonObject(with: Data(contentsOf: transcript)) as? [String: Any]
+        #expect((saved?["messages"] as? [[String: String]])?.count == 2)
+    }
+}
