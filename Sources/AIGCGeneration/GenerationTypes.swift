@@ -25,6 +25,8 @@ public struct GenerationRequest: Sendable {
     public var bestOf = 1
     /// Prompt-lookup speculative decoding: draft up to this many tokens from the context (0: off).
     public var lookup = 0
+    /// Constrain the output to one JSON object (OpenAI's response_format: json_object).
+    public var jsonObject = false
 
     public init(prompt: String) { self.prompt = prompt }
 }

@@ -63,86 +63,47 @@ public final class TextGenerator: @unchecked Sendable {
         // Keep what the cache already holds of this prompt, but evaluate at least its last token.
         let kept = min(reuse?.commonPrefix(with: prompt) ?? 0, prompt.count - 1)
         cache.truncate(sequence: 0, to: kept)
-        var clock = Stopwatch()
-        var logits = try prefill(Array(prompt[kept...]), cache: cache, start: kept)
-        let promptMs = clock.lap()
-        var validPrefix = prompt.count
         // Until this call succeeds the cache's contents are unknown (a throw leaves it empty, which is safe).
         reuse?.tokens = []
+        var clock = Stopwatch()
+        let logits = try prefill(Array(prompt[kept...]), cache: cache, start: kept)
+        let promptMs = clock.lap()
 
-        var sampler = Sampler(request.sampling, seed: seed)
-        var history = prompt
-        var detokenizer = StreamingDetokenizer(tokenizer: tokenizer)
-        var stops = StopStringMatcher(request.stop)
-        let stopTokens = tokenizer.stopTokens
-        var generated: [Int] = []
-        var logprobs: [TokenLogprob] = []
-        var text = ""
-        var finish = FinishReason.length
-        let limit = min(request.maxTokens ?? Int.max, model.contextLength - prompt.count)
-        var steps = 0
-
-        // SentencePiece decoders drop the space that starts the text right after BOS (llama2.c run.c, HF).
-        var stripLeadingSpace = tokenizer.vocabulary.model == .sentencePiece && tokenizer.vocabulary.addSpacePrefix
-            && prompt.allSatisfy { tokenizer.isControl($0) }
-        func emit(_ piece: String) -> Bool {
-            var piece = piece
-            if stripLeadingSpace && !piece.isEmpty {
-                if piece.hasPrefix(" ") { piece.removeFirst() }
-                stripLeadingSpace = false
-            }
-            if piece.isEmpty { return true }
-            text += piece
-            return onText(piece)
-        }
-
+        var state = DecodeState(request: request, prompt: prompt, tokenizer: tokenizer, contextLength: model.contextLength, seed: seed)
+        let emit: (String, TokenLogprob?) -> Bool = { piece, _ in piece.isEmpty || onText(piece) }
         // Rows of logits still to sample from: one per position of the last forward step; with
         // prompt lookup, row i + 1 is valid only if the token sampled from row i equals draft[i].
         var rows: [ArraySlice<Float>] = [logits[...]]
         var draft: [Int] = []
         var position = prompt.count - 1
-        decoding: while generated.count < limit {
+        var validPrefix = prompt.count
+        while !state.isFinished {
             var last = -1
             for (i, row) in rows.enumerated() {
                 validPrefix = position + 1 + i
-                let token = sampler.sample(row, context: SamplingContext(history: history))
-                if let top = request.logprobs { logprobs.append(Self.logprob(of: token, in: row, top: top, tokenizer: tokenizer)) }
-                if !request.ignoreEOS && stopTokens.contains(token) {
-                    finish = .stop
-                    break decoding
-                }
-                generated.append(token)
-                history.append(token)
-                let (visible, stopped) = stops.feed(detokenizer.append(token))
-                if !emit(visible) { finish = .cancelled; break decoding }
-                if stopped { finish = .stop; break decoding }
-                if generated.count >= limit { break decoding }
+                guard let token = state.accept(row, emit: emit), !state.isFinished else { break }
                 last = token
                 if i >= draft.count || token != draft[i] { break }
             }
+            if state.isFinished { break }
             // The cache keeps the positions before `last`; `last` and a new draft follow it.
-            position = prompt.count + generated.count - 1
+            position = prompt.count + state.generated.count - 1
             cache.truncate(sequence: 0, to: position)
-            let room = min(limit - generated.count - 1, model.contextLength - position - 1)
-            draft = request.lookup > 0 ? PromptLookup.draft(history, count: min(request.lookup, room)) : []
+            let room = min(state.limit - state.generated.count - 1, model.contextLength - position - 1)
+            draft = request.lookup > 0 ? PromptLookup.draft(state.history, count: min(request.lookup, room)) : []
             let out = try model.forward(TokenBatch.prompt([last] + draft, startingAt: position, allLogits: true), cache: cache)
             rows = (0..<out.rows).map { out.row($0) }
-            steps += 1
-        }
-        if finish != .stop && finish != .cancelled {
-            let (visible, stopped) = stops.feed(detokenizer.flush())
-            _ = emit(visible)
-            if stopped { finish = .stop } else { _ = emit(stops.flush()) }
         }
         let generationMs = clock.lap()
-        reuse?.tokens = Array((prompt + generated).prefix(validPrefix))
+        reuse?.tokens = Array((prompt + state.generated).prefix(validPrefix))
+        let generated = state.generated
         let timings = GenerationTimings(loadMs: loaded.loadMilliseconds, promptMs: promptMs,
                                         promptTokensPerSecond: Double(prompt.count - kept) / max(promptMs, 1e-9) * 1000,
                                         generationMs: generationMs,
                                         generationTokensPerSecond: Double(max(generated.count, 1)) / max(generationMs, 1e-9) * 1000)
-        let mean = logprobs.isEmpty ? nil : Double(logprobs.map(\.logprob).reduce(0, +)) / Double(logprobs.count)
-        return GenerationResult(text: text, tokens: generated, promptTokens: prompt, logprobs: request.logprobs == nil ? nil : logprobs,
-                                finishReason: finish, seed: seed, timings: timings, score: mean, cachedPromptTokens: kept)
+        let mean = state.logprobs.isEmpty ? nil : Double(state.logprobs.map(\.logprob).reduce(0, +)) / Double(state.logprobs.count)
+        return GenerationResult(text: state.text, tokens: generated, promptTokens: prompt, logprobs: request.logprobs == nil ? nil : state.logprobs,
+                                finishReason: state.finish ?? .length, seed: seed, timings: timings, score: mean, cachedPromptTokens: kept)
     }
 
     /// log softmax(logits)[token] and the `top` most likely alternatives.

@@ -76,6 +76,20 @@ public struct Sampler: Sendable {
         return draw(c)
     }
 
+    /// Chooses the next token among those `allowed` admits (constrained decoding). When no candidate
+    /// left by the truncation stages is allowed, the most likely allowed token of the whole vocabulary
+    /// is taken.
+    public mutating func sample(_ logits: ArraySlice<Float>, context: SamplingContext, allowed: (Int) -> Bool) -> Int {
+        var c = candidates(logits, context: context)
+        let keep = c.ids.indices.filter { allowed(Int(c.ids[$0])) }
+        if !keep.isEmpty {
+            c = Candidates(ids: keep.map { c.ids[$0] }, logits: keep.map { c.logits[$0] }, sorted: c.sorted)
+            return parameters.isGreedy ? Greedy.pick(c) : draw(c)
+        }
+        let order = logits.indices.sorted { logits[$0] > logits[$1] }
+        return (order.first { allowed($0 - logits.startIndex) } ?? order[0]) - logits.startIndex
+    }
+
     /// A weighted random draw from the candidates' softmax.
     public mutating func draw(_ c: Candidates) -> Int {
         let p = c.probabilities()

@@ -152,3 +152,35 @@ func request(_ tokens: [Int], maxTokens: Int = 24, _ configure: (inout Generatio
         for i in 0..<(sequence.count - 1) { #expect(seen.insert([sequence[i], sequence[i + 1]]).inserted, "bigram at \(i) repeats") }
     }
 }
+
+@Suite struct JSONModeTests {
+    @Test func outputIsAlwaysAJSONPrefixAndStopsWhenTheObjectCloses() throws {
+        // The tiny model is random: only the constraint makes its output JSON.
+        let reference = try TinyModels.reference("llama")
+        for seed in 1...5 as ClosedRange<UInt64> {
+            let result = try tinyGenerator().generate(request(reference.prompt, maxTokens: 60) {
+                $0.jsonObject = true
+                $0.sampling = SamplingParameters()
+                $0.sampling.seed = seed
+            })
+            var grammar = JSONGrammar()
+            let accepted = grammar.feed(Array(result.text.utf8))
+            #expect(accepted, "seed \(seed): \(result.text.debugDescription)")
+            if result.finishReason == .stop {
+                #expect(grammar.complete)
+                #expect(try JSONSerialization.jsonObject(with: Data(result.text.utf8)) is [String: Any])
+            }
+        }
+    }
+
+    @Test func theRealModelWritesParseableJSON() throws {
+        let loaded = try ModelLoader.load(path: ModelStore().resolve(ModelCatalog.defaultModel).path)
+        var r = GenerationRequest(prompt: "<|im_start|>user\nDescribe Paris as a JSON object with keys name and country.<|im_end|>\n<|im_start|>assistant\n")
+        r.jsonObject = true
+        r.sampling = .greedy
+        r.maxTokens = 80
+        let result = try TextGenerator(loaded).generate(r)
+        #expect(result.finishReason == .stop, "\(result.text)")
+        #expect(try JSONSerialization.jsonObject(with: Data(result.text.utf8)) is [String: Any], "\(result.text)")
+    }
+}
