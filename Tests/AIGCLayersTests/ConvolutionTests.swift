@@ -35,7 +35,7 @@ func randomImage(_ rng: inout TestRandom, _ n: Int, _ c: Int, _ h: Int, _ w: Int
         ConvCase(batch: 3, channels: 9, height: 5, width: 3, out: 7, kernel: 1),
         ConvCase(channels: 1, height: 1, width: 1, out: 2, kernel: 1, bias: false),
         ConvCase(channels: 3, height: 4, width: 13, out: 2, kernel: 3, stride: 3, padding: 2, dilation: 3),
-        // Several position tiles per image (tile = 128 positions for this many patch rows).
+        // Several position tiles per image (4 tiles of 232 positions for 630 patch rows).
         ConvCase(channels: 70, height: 29, width: 31, out: 9, kernel: 3, padding: 1),
     ]
 

@@ -71,6 +71,8 @@ import Testing
             (["image", "-m", vae, "--arch", "stylegan", "-o", out], "choose one of dcgan, vae, ddpm"),
             (["image", "-m", Fixtures.mnistModel("vae/classifier.pth"), "-o", out], "latent digit classifier"),
             (["image", "-m", gan, "-n", "0", "-o", out], "invalid -n 0"),
+            (["image", "-m", gan, "-n", "300", "-o", out], "invalid -n 300"),
+            (["image", "-m", gan, "-t", "0", "-o", out], "invalid --threads 0"),
             (["image", "-m", gan, "-o", folder.appendingPathComponent("missing/x.png").path], "the output folder does not exist"),
             (["image", "-m", gan, "--steps", "30", "-o", out], "--steps is not supported for this architecture"),
             (["image", "-m", gan, "--cfg", "7.5", "-o", out], "--cfg is not supported for this architecture (dcgan)"),
@@ -86,6 +88,9 @@ import Testing
             #expect(run.stderr.contains(needle), "\(arguments): \(run.stderr)")
         }
         #expect(!FileManager.default.fileExists(atPath: out), "no output is written when the run fails")
+        // Values the argument parser itself refuses come with its usage lines.
+        let seed = try aigc(["image", "-m", gan, "--seed", "minus-one", "-o", out])
+        #expect(seed.status != 0 && seed.stderr.contains("--seed"), "\(seed.stderr)")
     }
 
     @Test func inspectReportsAnUnlabelledImage() throws {

@@ -17,8 +17,12 @@ public struct ConvolutionThroughput: Codable, Sendable {
     public let milliseconds: Double
     /// Conv2d throughput: 2 * batch * M * N * K floating-point operations per second, in 10^9.
     public let gigaflops: Double
-    /// GFLOPS of cblas_sgemm on the same [M, K] x [K, N] product, with `threads` BLAS threads.
+    /// Conv2d throughput of the fastest repetition (the machine's other load shows as the gap to the median).
+    public let bestGigaflops: Double
+    /// GFLOPS of cblas_sgemm on the same [M, K] x [K, N] product, with `threads` BLAS threads (median).
     public let sgemmGigaflops: Double
+    /// sgemm GFLOPS of the fastest repetition.
+    public let sgemmBestGigaflops: Double
     /// GEMM rows (output channels).
     public let m: Int
     /// GEMM columns (output pixels of one image).
@@ -33,7 +37,7 @@ public enum ConvolutionBenchmark {
     /// Stable-Diffusion-sized 320-channel layer at 32x32.
     public static let shapes = [(1, 64, 64, 3, 64), (2, 64, 64, 3, 64), (1, 128, 128, 3, 32), (1, 320, 320, 3, 32)]
 
-    /// Median-of-`repetitions` timings (after one warm-up) of every shape on `threads` threads.
+    /// Timings of every shape on `threads` threads, `repetitions` runs each after one warm-up.
     public static func run(threads: Int, repetitions: Int = 10) throws -> [ConvolutionThroughput] {
         let pool = ComputePool(threads: threads)
         var random = SeededRandom(seed: 11)
@@ -43,23 +47,25 @@ public enum ConvolutionBenchmark {
                                   bias: Tensor(shape: [outChannels], floats: floats(outChannels)), padding: kernel / 2)
             let x = ImageTensor(batch: batch, channels: inChannels, height: side, width: side, values: floats(batch * inChannels * side * side))
             configureBLASSingleThreaded()
-            let convSeconds = median(repetitions) { _ = conv.forward(x, pool: pool) }
+            let convSeconds = timings(repetitions) { _ = conv.forward(x, pool: pool) }
             let m = outChannels, n = side * side, k = inChannels * kernel * kernel
             let a = floats(m * k), b = floats(k * n)
             var c = [Float](repeating: 0, count: m * n)
             configureBLASThreads(threads)
             defer { configureBLASSingleThreaded() }
-            let gemmSeconds = median(repetitions) {
+            let gemmSeconds = timings(repetitions) {
                 for _ in 0..<batch { matmul(into: &c, a, b, m: m, n: n, k: k) }
             }
             let flops = 2 * Double(batch * m * n * k)
             return ConvolutionThroughput(shape: "N\(batch) \(inChannels)->\(outChannels) \(kernel)x\(kernel) \(side)x\(side)", threads: threads,
-                                         milliseconds: convSeconds * 1e3, gigaflops: flops / convSeconds / 1e9,
-                                         sgemmGigaflops: flops / gemmSeconds / 1e9, m: m, n: n, k: k)
+                                         milliseconds: convSeconds.median * 1e3, gigaflops: flops / convSeconds.median / 1e9,
+                                         bestGigaflops: flops / convSeconds.best / 1e9, sgemmGigaflops: flops / gemmSeconds.median / 1e9,
+                                         sgemmBestGigaflops: flops / gemmSeconds.best / 1e9, m: m, n: n, k: k)
         }
     }
 
-    static func median(_ repetitions: Int, _ body: () -> Void) -> Double {
+    /// Median and fastest seconds of `repetitions` runs of `body` after one warm-up run.
+    static func timings(_ repetitions: Int, _ body: () -> Void) -> (median: Double, best: Double) {
         body()
         var samples: [Double] = []
         for _ in 0..<max(1, repetitions) {
@@ -67,6 +73,7 @@ public enum ConvolutionBenchmark {
             body()
             samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
         }
-        return samples.sorted()[samples.count / 2]
+        samples.sort()
+        return (samples[samples.count / 2], samples[0])
     }
 }

@@ -76,13 +76,15 @@ struct Bench: ParsableCommand {
     /// Conv2d GFLOPS per shape and thread count, next to one sgemm of the same shape.
     func runConvolution() throws {
         var results: [ConvolutionThroughput] = []
-        if !json { writeOut("| conv2d | threads | GEMM M x N x K | ms | GFLOPS | sgemm GFLOPS |\n|---|---|---|---|---|---|\n") }
+        if !json {
+            writeOut("| conv2d | threads | GEMM M x N x K | median ms | GFLOPS median (best) | sgemm GFLOPS median (best) |\n|---|---|---|---|---|---|\n")
+        }
         for t in try Self.list(threads, "--threads") {
             for r in try ConvolutionBenchmark.run(threads: t, repetitions: repetitions * 2) {
                 results.append(r)
                 if !json {
-                    writeOut(String(format: "| %@ | %d | %d x %d x %d | %.2f | %.1f | %.1f |\n", r.shape, r.threads, r.m, r.n, r.k, r.milliseconds,
-                                    r.gigaflops, r.sgemmGigaflops))
+                    writeOut(String(format: "| %@ | %d | %d x %d x %d | %.2f | %.1f (%.1f) | %.1f (%.1f) |\n", r.shape, r.threads, r.m, r.n, r.k,
+                                    r.milliseconds, r.gigaflops, r.bestGigaflops, r.sgemmGigaflops, r.sgemmBestGigaflops))
                 }
             }
         }
