@@ -1,6 +1,6 @@
 // swift-tools-version:6.1
 // aigc — a local-first engine and service for AI-generated content. Layers (top may import below):
-// aigc CLI -> AIGCGeneration -> AIGCModels -> AIGCLayers/AIGCSampling/AIGCTokenizers -> AIGCFormats
+// aigc CLI -> AIGCGeneration/AIGCImaging -> AIGCModels -> AIGCLayers/AIGCSampling/AIGCTokenizers -> AIGCFormats
 // -> AIGCTensor -> AIGCKernels -> CKernels/COpenBLAS. See shared/DESIGN.md and scripts/check-layers.
 import PackageDescription
 
@@ -34,17 +34,23 @@ let package = Package(
             "AIGCModels", "AIGCLayers", "AIGCFormats", "AIGCTokenizers", "AIGCSampling", "AIGCTensor", "AIGCKernels", "CZlib",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        .target(name: "AIGCImaging", dependencies: [
+            "AIGCModels", "AIGCLayers", "AIGCFormats", "AIGCSampling", "AIGCTensor", "AIGCKernels",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ], exclude: ["README.md"]),
         .executableTarget(name: "aigc", dependencies: [
-            "AIGCGeneration", "AIGCFormats", "AIGCTokenizers", "AIGCTensor", "AIGCKernels",
+            "AIGCGeneration", "AIGCImaging", "AIGCFormats", "AIGCTokenizers", "AIGCTensor", "AIGCKernels",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .target(name: "AIGCTestSupport", dependencies: ["AIGCFormats", "AIGCTensor"], path: "Tests/AIGCTestSupport"),
         .testTarget(name: "AIGCKernelsTests", dependencies: ["AIGCKernels", "CKernels", "AIGCTestSupport"]),
+        .testTarget(name: "AIGCLayersTests", dependencies: ["AIGCLayers", "AIGCKernels", "AIGCTensor", "AIGCTestSupport"]),
         .testTarget(name: "AIGCFormatsTests", dependencies: ["AIGCFormats", "AIGCTensor", "AIGCTestSupport", "AIGCGeneration", "AIGCModels", "AIGCTokenizers"]),
         .testTarget(name: "AIGCTokenizersTests", dependencies: ["AIGCTokenizers", "AIGCGeneration", "AIGCFormats", "AIGCTestSupport"]),
         .testTarget(name: "AIGCSamplingTests", dependencies: ["AIGCSampling"]),
         .testTarget(name: "AIGCModelsTests", dependencies: ["AIGCModels", "AIGCGeneration", "AIGCFormats", "AIGCTestSupport"]),
         .testTarget(name: "AIGCGenerationTests", dependencies: ["AIGCGeneration", "AIGCModels", "AIGCFormats", "AIGCTestSupport"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["AIGCTestSupport"]),
+        .testTarget(name: "AIGCImagingTests", dependencies: ["AIGCImaging", "AIGCModels", "AIGCLayers", "AIGCFormats", "AIGCTensor", "AIGCTestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["AIGCTestSupport", "AIGCImaging", "AIGCFormats"]),
     ]
 )

@@ -71,3 +71,9 @@ private final class TaskBox {
 public func configureBLASSingleThreaded() {
     openblas_set_num_threads(1)
 }
+
+/// Sets the threads OpenBLAS uses inside one call (benchmarks compare a BLAS-threaded sgemm with
+/// aigc's own split; everything else runs BLAS single-threaded).
+public func configureBLASThreads(_ threads: Int) {
+    openblas_set_num_threads(Int32(max(1, threads)))
+}

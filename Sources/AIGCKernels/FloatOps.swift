@@ -91,11 +91,6 @@ public func swiglu(_ gate: FloatPointer, _ up: ConstFloatPointer, count n: Int) 
     aigc_swiglu_f32(gate, up, Int64(n))
 }
 
-/// x = silu(x).
-public func silu(_ x: FloatPointer, count n: Int) {
-    for i in 0..<n { x[i] = x[i] / (1 + expf(-x[i])) }
-}
-
 /// x = gelu(x), tanh approximation (GPT-2's "gelu_new").
 public func geluTanh(_ x: FloatPointer, count n: Int) {
     aigc_gelu_tanh_f32(x, Int64(n))

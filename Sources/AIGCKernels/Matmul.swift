@@ -15,3 +15,11 @@ public func matmul(into c: FloatPointer, _ a: ConstFloatPointer, _ b: ConstFloat
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k),
                 1, a, Int32(lda ?? k), b, Int32(ldb ?? n), accumulate ? 1 : 0, c, Int32(ldc ?? n))
 }
+
+/// C[m, n] = A[k, m]ᵀ · B[k, n] (+ C when `accumulate`), row-major: A is read by columns, as for
+/// a weight stored [in, out] (ConvTranspose2d's [in, out * kH * kW]).
+public func matmulTransposedA(into c: FloatPointer, _ a: ConstFloatPointer, _ b: ConstFloatPointer,
+                              m: Int, n: Int, k: Int, lda: Int? = nil, ldb: Int? = nil, ldc: Int? = nil, accumulate: Bool = false) {
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k),
+                1, a, Int32(lda ?? m), b, Int32(ldb ?? n), accumulate ? 1 : 0, c, Int32(ldc ?? n))
+}

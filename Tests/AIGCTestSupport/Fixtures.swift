@@ -32,3 +32,17 @@ public enum Fixtures {
         return url
     }
 }
+
+extension Fixtures {
+    /// The float32 values of a raw little-endian `.f32` fixture (numpy's `tofile` of a `<f4` array).
+    public static func floats(_ relative: String) throws -> [Float] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: fixture(relative)))
+        precondition(data.count % 4 == 0, "\(relative): \(data.count) bytes is not a whole number of floats")
+        return data.withUnsafeBytes { raw in
+            (0..<(data.count / 4)).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }
+        }
+    }
+
+    /// The real MNIST checkpoints of the shared data set (gan/generator.pth, vae/vae.pth, ...).
+    public static func mnistModel(_ relative: String) -> String { shared("models/" + relative) }
+}

@@ -83,6 +83,10 @@ public struct AIGCGenerationRecord: Codable, Sendable, Equatable {
     public var negativePrompt: String?
     public var seed: String?
     public var steps: String?
+    /// The model architecture ("dcgan", "sd15", ...), when the model path does not say it.
+    public var architecture: String?
+    /// Images generated together (tiled into one grid).
+    public var count: String?
     public var scheduler: String?
     public var guidance: String?
     /// ISO 8601 time of generation.
@@ -93,12 +97,13 @@ public struct AIGCGenerationRecord: Codable, Sendable, Equatable {
     public var sourceProduceID: String?
 
     enum CodingKeys: String, CodingKey {
-        case model, modelDigest = "model_digest", prompt, negativePrompt = "negative_prompt", seed, steps, scheduler, guidance, timestamp
+        case model, modelDigest = "model_digest", prompt, negativePrompt = "negative_prompt", seed, steps, architecture = "arch", count = "n"
+        case scheduler, guidance, timestamp
         case produceID = "produce_id", sourceProduceID = "source_produce_id"
     }
 
     public init(model: String, modelDigest: String? = nil, prompt: String? = nil, negativePrompt: String? = nil, seed: String? = nil,
-                steps: String? = nil, scheduler: String? = nil, guidance: String? = nil, timestamp: String? = nil,
+                steps: String? = nil, architecture: String? = nil, count: String? = nil, scheduler: String? = nil, guidance: String? = nil, timestamp: String? = nil,
                 produceID: String? = nil, sourceProduceID: String? = nil) {
         self.model = model
         self.modelDigest = modelDigest
@@ -106,6 +111,8 @@ public struct AIGCGenerationRecord: Codable, Sendable, Equatable {
         self.negativePrompt = negativePrompt
         self.seed = seed
         self.steps = steps
+        self.architecture = architecture
+        self.count = count
         self.scheduler = scheduler
         self.guidance = guidance
         self.timestamp = timestamp

@@ -96,6 +96,12 @@ float aigc_softmax_f32(float *x, int64_t n);
 void aigc_swiglu_f32(float *gate, const float *up, int64_t n);
 /// x = gelu(x), tanh form (GPT-2's gelu_new).
 void aigc_gelu_tanh_f32(float *x, int64_t n);
+/// x = x * sigmoid(x) (SiLU, "swish").
+void aigc_silu_f32(float *x, int64_t n);
+/// x = 1 / (1 + exp(-x)).
+void aigc_sigmoid_f32(float *x, int64_t n);
+/// x = tanh(x).
+void aigc_tanh_f32(float *x, int64_t n);
 
 /// a[i] = b[i] + scalar * c[i] (STREAM's triad, for measuring memory bandwidth).
 void aigc_stream_triad(float *a, const float *b, const float *c, float scalar, int64_t n);

@@ -1,5 +1,6 @@
 // aigc bench: prompt-processing and generation speed in the manner of llama-bench.
 import AIGCGeneration
+import AIGCImaging
 import AIGCKernels
 import AIGCTensor
 import ArgumentParser
@@ -16,6 +17,7 @@ struct Bench: ParsableCommand {
     @Flag(help: "Print a JSON array, one object per test.") var json = false
     @Flag(help: "Measure the matrix-vector kernels alone (GB/s of weights per type) instead of a model.") var kernels = false
     @Flag(help: "Also measure memory bandwidth (STREAM triad) and report decode speed as a fraction of the bound it sets.") var bandwidth = false
+    @Flag(name: .customLong("conv"), help: "Measure Conv2d (im2col + sgemm) in GFLOPS against cblas_sgemm of the same shape.") var convolution = false
 
     static func list(_ text: String, _ name: String) throws -> [Int] {
         let values = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
@@ -30,6 +32,7 @@ struct Bench: ParsableCommand {
 
     func run() throws {
         if kernels { return try runKernels() }
+        if convolution { return try runConvolution() }
         let (path, installed) = try ModelStore().resolve(model)
         let prompts = try Self.list(prompt, "--n-prompt").filter { $0 > 0 }
         let gens = try Self.list(generate, "--n-gen").filter { $0 > 0 }
@@ -73,6 +76,24 @@ struct Bench: ParsableCommand {
                     let r = try Benchmark.kernelThroughput(type: type, rows: rows, columns: columns, pool: pool)
                     results.append(r)
                     if !json { writeOut(String(format: "| %@ | %d | %dx%d | %.1f | %.2f |\n", r.type, t, rows, columns, r.megabytes, r.gigabytesPerSecond)) }
+                }
+            }
+        }
+        if json { writeOut(try jsonLine(results) + "\n") }
+    }
+
+    /// Conv2d GFLOPS per shape and thread count, next to one sgemm of the same shape.
+    func runConvolution() throws {
+        var results: [ConvolutionThroughput] = []
+        if !json {
+            writeOut("| conv2d | threads | GEMM M x N x K | median ms | GFLOPS median (best) | sgemm GFLOPS median (best) |\n|---|---|---|---|---|---|\n")
+        }
+        for t in try Self.list(threads, "--threads") {
+            for r in try ConvolutionBenchmark.run(threads: t, repetitions: repetitions * 2) {
+                results.append(r)
+                if !json {
+                    writeOut(String(format: "| %@ | %d | %d x %d x %d | %.2f | %.1f (%.1f) | %.1f (%.1f) |\n", r.shape, r.threads, r.m, r.n, r.k,
+                                    r.milliseconds, r.gigaflops, r.bestGigaflops, r.sgemmGigaflops, r.sgemmBestGigaflops))
                 }
             }
         }

@@ -1,0 +1,79 @@
+// aigc image: generate a grid of images with an image checkpoint and write it as a labelled PNG.
+// The Stable Diffusion options are parsed already so scripts can pass them; the MNIST models
+// reject each one with "not supported for this architecture".
+import AIGCImaging
+import AIGCKernels
+import AIGCSampling
+import ArgumentParser
+import Foundation
+
+struct ImageCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "image",
+        abstract: "Generate images (DCGAN, MNIST VAE, toy DDPM) into one PNG grid carrying the AIGC label.")
+
+    @Option(name: [.short, .customLong("model")], help: "Path of the image checkpoint (.pth).") var model: String
+    @Option(help: "Architecture: dcgan, vae or ddpm (default: detected from the checkpoint's tensor names).") var arch: String?
+    @Option(name: .customShort("n"), help: "Number of images, tiled into a square-ish grid (1...\(ImageRequest.maxCount)).") var count: Int = 16
+    @Option(help: "Random seed (same seed, same images). Default: random, printed at the end.") var seed: UInt64?
+    @Option(help: "Denoising steps (the toy DDPM runs its schedule's 10; one-shot generators take none).") var steps: Int?
+    @Flag(help: "Draw a visible \"AI生成 / AI-generated\" mark in the bottom-right corner.") var label = false
+    @Option(name: [.short, .customLong("output")], help: "Output PNG path.") var output: String
+    @Option(name: [.short, .customLong("threads")], help: "Threads to compute with (default: all CPUs this process may use).") var threads: Int?
+    @Flag(help: "Print one JSON object describing the result.") var json = false
+
+    // Text-to-image and image-to-image settings (Stable Diffusion checkpoints).
+    @Option(help: "Sampler of diffusion models (ddim, euler, ...).") var scheduler: String?
+    @Option(help: "Classifier-free guidance scale.") var cfg: Float?
+    @Option(help: "Negative prompt.") var negative: String?
+    @Option(name: .customLong("init"), help: "Image to start from (image-to-image).") var initImage: String?
+    @Option(help: "How far image-to-image departs from --init (0...1).") var strength: Float?
+    @Option(help: "Width of the generated images.") var width: Int?
+    @Option(help: "Height of the generated images.") var height: Int?
+    @Argument(help: "Prompt (text-to-image models).") var prompt: String?
+
+    /// The request the engine validates; options the architecture cannot use are rejected there.
+    func request(seed: UInt64) -> ImageRequest {
+        var r = ImageRequest(count: count, seed: seed, steps: steps)
+        r.prompt = prompt
+        r.negativePrompt = negative
+        r.guidanceScale = cfg
+        r.scheduler = scheduler
+        r.initImage = initImage
+        r.strength = strength
+        r.width = width
+        r.height = height
+        return r
+    }
+
+    func run() throws {
+        var architecture: ImageArchitecture?
+        if let arch {
+            guard let parsed = ImageArchitecture(rawValue: arch.lowercased()) else {
+                throw ImagingError.invalidRequest(option: "--arch", value: arch,
+                                                  reason: "choose one of " + ImageArchitecture.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            architecture = parsed
+        }
+        if let threads {
+            guard (1...256).contains(threads) else { throw ImagingError.invalidRequest(option: "--threads", value: String(threads), reason: "must be 1...256") }
+            ComputePool.configureShared(threads: threads)
+        }
+        let job = ImageJob(modelPath: model, architecture: architecture, request: request(seed: seed ?? SeededRandom.randomSeed()),
+                           outputPath: output, visibleLabel: label)
+        try job.request.validateCommon()
+        let bar = ProgressBar(label: "generating", unit: .steps)
+        let result = try ImageGeneration.run(job) { p in
+            bar.update(done: Int64(p.step), total: Int64(p.totalSteps), force: p.step == p.totalSteps)
+        }
+        let rate = Double(result.steps) / max(result.seconds, 1e-9)
+        writeErr(String(format: "[%@] %d image(s), %d step(s) in %.2f s, %.2f steps/s, %.1f images/s", result.architecture, result.count,
+                        result.steps, result.seconds, rate, Double(result.count) / max(result.seconds, 1e-9)))
+        if json {
+            writeOut(try jsonLine(result) + "\n")
+        } else {
+            writeOut("wrote \(result.output) (\(result.width)x\(result.height), \(result.count) \(result.architecture) image(s), seed \(result.seed), "
+                     + "ProduceID \(result.produceID))\n")
+        }
+    }
+}
