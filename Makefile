@@ -19,11 +19,18 @@ run: build
 	$(RELEASE) pull $(MODEL)
 	$(RELEASE) generate -m $(MODEL) --temperature 0 --max-tokens 48 "$(PROMPT)"
 
-# Build the tests, fetch the default model once (tests run it), run every test.
+# Build the tests, fetch the default model once (tests run it), run every test. The store suite
+# also runs on PostgreSQL: a throwaway server is started for it (unless AIGC_TEST_POSTGRES_URL
+# already names one, or AIGC_SKIP_POSTGRES=1) and stopped afterwards, also when tests fail.
 test: deps
 	python3 scripts/check-layers.py
 	$(SWIFT) build --build-tests
 	$(DEBUG) pull $(MODEL)
+	@set -euo pipefail; \
+	if [ "$${AIGC_SKIP_POSTGRES:-}" != 1 ] && [ -z "$${AIGC_TEST_POSTGRES_URL:-}" ]; then \
+	  server="$$(bash scripts/postgres-test-server.sh start)"; eval "$$server"; export AIGC_TEST_POSTGRES_URL; \
+	  trap 'bash scripts/postgres-test-server.sh stop "$$AIGC_TEST_POSTGRES_DIR"' EXIT; trap 'exit 130' INT TERM; \
+	fi; \
 	$(SWIFT) test --skip-build
 
 clean:

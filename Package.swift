@@ -1,7 +1,8 @@
 // swift-tools-version:6.1
 // aigc — a local-first engine and service for AI-generated content. Layers (top may import below):
 // aigc CLI -> AIGCGeneration/AIGCImaging -> AIGCModels -> AIGCLayers/AIGCSampling/AIGCTokenizers -> AIGCFormats
-// -> AIGCTensor -> AIGCKernels -> CKernels/COpenBLAS. See shared/DESIGN.md and scripts/check-layers.
+// -> AIGCTensor -> AIGCKernels -> CKernels/COpenBLAS; beside Generation, AIGCStore (SQLite via GRDB,
+// PostgreSQL via postgres-nio), used by the CLI. See shared/DESIGN.md and scripts/check-layers.
 import PackageDescription
 
 // Kernel targets are always optimised, also in debug builds, so tests run real models quickly.
@@ -18,6 +19,9 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         .target(name: "CKernels", cSettings: fastC, linkerSettings: [.linkedLibrary("pthread")]),
@@ -38,8 +42,14 @@ let package = Package(
             "AIGCModels", "AIGCLayers", "AIGCFormats", "AIGCSampling", "AIGCTensor", "AIGCKernels",
             .product(name: "Crypto", package: "swift-crypto"),
         ], exclude: ["README.md"]),
+        .target(name: "AIGCStore", dependencies: [
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ], exclude: ["README.md"]),
         .executableTarget(name: "aigc", dependencies: [
-            "AIGCGeneration", "AIGCImaging", "AIGCFormats", "AIGCTokenizers", "AIGCTensor", "AIGCKernels",
+            "AIGCGeneration", "AIGCImaging", "AIGCStore", "AIGCFormats", "AIGCTokenizers", "AIGCTensor", "AIGCKernels",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .target(name: "AIGCTestSupport", dependencies: ["AIGCFormats", "AIGCTensor"], path: "Tests/AIGCTestSupport"),
@@ -51,6 +61,15 @@ let package = Package(
         .testTarget(name: "AIGCModelsTests", dependencies: ["AIGCModels", "AIGCGeneration", "AIGCFormats", "AIGCTestSupport"]),
         .testTarget(name: "AIGCGenerationTests", dependencies: ["AIGCGeneration", "AIGCModels", "AIGCFormats", "AIGCTestSupport"]),
         .testTarget(name: "AIGCImagingTests", dependencies: ["AIGCImaging", "AIGCModels", "AIGCLayers", "AIGCFormats", "AIGCTensor", "AIGCTestSupport"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["AIGCTestSupport", "AIGCImaging", "AIGCFormats"]),
+        .testTarget(name: "AIGCStoreTests", dependencies: [
+            "AIGCStore", "AIGCTestSupport",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+        ]),
+        // A separate program the crash test starts and kills with SIGKILL while it records usage.
+        .executableTarget(name: "AIGCStoreCrashWriter", dependencies: ["AIGCStore"], path: "Tests/AIGCStoreCrashWriter"),
+        .testTarget(name: "EndToEndTests", dependencies: [
+            "AIGCTestSupport", "AIGCImaging", "AIGCFormats", "AIGCStore", .product(name: "PostgresNIO", package: "postgres-nio"),
+        ]),
     ]
 )
