@@ -22,6 +22,10 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         .target(name: "CKernels", cSettings: fastC, linkerSettings: [.linkedLibrary("pthread")]),
@@ -48,9 +52,21 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),
         ], exclude: ["README.md"]),
+        .target(name: "AIGCServer", dependencies: [
+            "AIGCGeneration", "AIGCImaging", "AIGCStore", "AIGCFormats", "AIGCTokenizers", "AIGCSampling", "AIGCModels",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ], resources: [.copy("Resources/web")]),
         .executableTarget(name: "aigc", dependencies: [
+            "AIGCServer",
             "AIGCGeneration", "AIGCImaging", "AIGCStore", "AIGCFormats", "AIGCTokenizers", "AIGCTensor", "AIGCKernels",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "AIGCTestSupport", dependencies: ["AIGCFormats", "AIGCTensor"], path: "Tests/AIGCTestSupport"),
         .testTarget(name: "AIGCKernelsTests", dependencies: ["AIGCKernels", "CKernels", "AIGCTestSupport"]),
@@ -70,6 +86,10 @@ let package = Package(
         .executableTarget(name: "AIGCStoreCrashWriter", dependencies: ["AIGCStore"], path: "Tests/AIGCStoreCrashWriter"),
         .testTarget(name: "EndToEndTests", dependencies: [
             "AIGCTestSupport", "AIGCImaging", "AIGCFormats", "AIGCStore", .product(name: "PostgresNIO", package: "postgres-nio"),
+        ]),
+        .testTarget(name: "AIGCServerTests", dependencies: [
+            "AIGCServer", "AIGCGeneration", "AIGCStore", "AIGCTestSupport", .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "NIOCore", package: "swift-nio"),
         ]),
     ]
 )

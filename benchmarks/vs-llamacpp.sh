@@ -33,7 +33,7 @@ for v in "${variants[@]}"; do
   fi
   for t in 1 2; do
     ours="$("$aigc" bench -m "$model" -t "$t" -p 512 -n 128 -r "$reps" --json)"
-    theirs="$(.venv-bench/bin/python benchmarks/llama_cpp_python_bench.py "$model" "$t" 512 128 "$reps")"
+    theirs="$(.venv-bench/bin/python benchmarks/llama_cpp_python_bench.py "$model" "$t" 512 128 "$reps" 2>/dev/null)"
     bench=""
     [ -n "${LLAMA_BENCH:-}" ] && bench="$("$LLAMA_BENCH" -m "$model" -t "$t" -p 512 -n 128 -r "$reps" -o json 2>/dev/null)"
     python3 - "$v" "$t" "$ours" "$theirs" "$bench" <<'PY'

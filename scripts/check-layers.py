@@ -11,7 +11,7 @@ LAYERS = {
     "AIGCFormats": 2, "AIGCTokenizers": 2, "AIGCLayers": 2, "AIGCSampling": 2,
     "AIGCModels": 3,
     "AIGCGeneration": 4, "AIGCImaging": 4, "AIGCTraining": 4, "AIGCEvaluation": 4, "AIGCStore": 4,
-    "AIGCServer": 5, "aigc": 5,
+    "AIGCServer": 5, "aigc": 6,
 }
 TOP_ONLY = {"Hummingbird", "HummingbirdCore", "HummingbirdTesting", "ArgumentParser"}
 STORE_ONLY = {"GRDB", "PostgresNIO"}

@@ -7,7 +7,7 @@ struct Aigc: AsyncParsableCommand {
         commandName: "aigc",
         abstract: "Local-first AI-generated content: text generation with GGUF, safetensors and llama2.c models; labelled images.",
         version: AigcVersion.string,
-        subcommands: [Generate.self, Chat.self, ImageCommand.self, Inspect.self, Tokenize.self, Pull.self, Models.self, Bench.self, Quantize.self, Keys.self, UsageReport.self]
+        subcommands: [Generate.self, Chat.self, Serve.self, ImageCommand.self, Inspect.self, Tokenize.self, Pull.self, Models.self, Bench.self, Quantize.self, Keys.self, UsageReport.self]
     )
 }
 
