@@ -16,6 +16,8 @@ public struct ServerOptions: Sendable {
     /// nil: required unless the host is a loopback address.
     public var authRequired: Bool?
     public var engine = BatchEngine.Configuration()
+    /// See `ServerContext.maxTokensLimit`.
+    public var maxTokensLimit: Int?
     public init() {}
 
     public var isLoopback: Bool { ["127.0.0.1", "localhost", "::1"].contains(host) || host.hasPrefix("127.") }
@@ -47,7 +49,8 @@ public func buildApplication(_ options: ServerOptions, store: any Store, logger:
     let served = try ServedModels(options.models.map { m in
         try ServedModel(name: m.name, loaded: ModelLoader.load(path: m.path, name: m.name), configuration: options.engine)
     })
-    let server = ServerContext(models: served, accounts: Accounts(store: store, authRequired: options.requiresAuth))
+    let server = ServerContext(models: served, accounts: Accounts(store: store, authRequired: options.requiresAuth),
+                               maxTokensLimit: options.maxTokensLimit)
     return Application(router: buildRouter(server),
                        configuration: .init(address: .hostname(options.host, port: options.port), serverName: "aigc"),
                        services: [EngineService(models: served, store: store)], logger: logger)

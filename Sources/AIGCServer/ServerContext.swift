@@ -14,12 +14,17 @@ public struct ServerContext: Sendable {
     public let metrics: ServerMetrics
     /// ContentProducer of the AI-generated labels.
     public let producer: String
+    /// Most tokens one choice may generate (like llama-server's -n): larger max_tokens are clamped and
+    /// finish with "length"; nil leaves only the context as the limit.
+    public let maxTokensLimit: Int?
 
-    public init(models: ServedModels, accounts: Accounts, metrics: ServerMetrics = ServerMetrics(), producer: String = "aigc") {
+    public init(models: ServedModels, accounts: Accounts, metrics: ServerMetrics = ServerMetrics(), producer: String = "aigc",
+                maxTokensLimit: Int? = nil) {
         self.models = models
         self.accounts = accounts
         self.metrics = metrics
         self.producer = producer
+        self.maxTokensLimit = maxTokensLimit
     }
 
     func modelObject(_ m: ServedModel) -> ModelObject { ModelObject(id: m.name, created: m.created) }
@@ -63,9 +68,9 @@ public struct ServerContext: Sendable {
         if let problem = r.sampling.problem() { throw APIError.invalidRequest(problem) }
         if let m = maxTokens {
             guard m >= 1 else { throw APIError.invalidRequest("max_tokens must be at least 1.", param: "max_tokens") }
-            r.maxTokens = m
+            r.maxTokens = min(m, maxTokensLimit ?? m)
         } else {
-            r.maxTokens = nil
+            r.maxTokens = maxTokensLimit
         }
         guard stop.count <= 16, stop.allSatisfy({ !$0.isEmpty }) else {
             throw APIError.invalidRequest("stop takes up to 16 non-empty strings.", param: "stop")

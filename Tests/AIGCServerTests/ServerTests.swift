@@ -18,10 +18,11 @@ struct TestServer {
     let server: ServerContext
     let app: Application<RouterResponder<AIGCRequestContext>>
 
-    init(auth: Bool = false, configuration: BatchEngine.Configuration = BatchEngine.Configuration(), models: [String] = ["llama"]) throws {
+    init(auth: Bool = false, configuration: BatchEngine.Configuration = BatchEngine.Configuration(), models: [String] = ["llama"],
+         maxTokensLimit: Int? = nil) throws {
         store = try SQLiteStore.inMemory()
         let served = try ServedModels(models.map { try ServedModel(name: "tiny-\($0)", loaded: ModelLoader.load(path: TinyModels.gguf($0)), configuration: configuration) })
-        server = ServerContext(models: served, accounts: Accounts(store: store, authRequired: auth))
+        server = ServerContext(models: served, accounts: Accounts(store: store, authRequired: auth), maxTokensLimit: maxTokensLimit)
         app = Application(router: buildRouter(server))
     }
 
@@ -230,6 +231,18 @@ let chatBody = #"{"model": "tiny-llama", "messages": [{"role": "user", "content"
             try await client.execute(uri: "/v1/conversations/\(captured)", method: .get) { #expect($0.status == .notFound) }
             try await post(client, "/v1/chat/completions", #"{"model": "tiny-llama", "conversation_id": "missing", "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 2}"#) {
                 #expect($0.status == .notFound)
+            }
+        }
+    }
+
+    @Test func theServersMaxTokensClampsRequests() async throws {
+        try await TestServer(maxTokensLimit: 3).run { client in
+            for body in [#"{"model": "tiny-llama", "prompt": "Hi", "max_tokens": 50, "temperature": 1, "seed": 3}"#,
+                         #"{"model": "tiny-llama", "prompt": "Hi", "temperature": 1, "seed": 3}"#] {
+                try await post(client, "/v1/completions", body) { r in
+                    let usage = try #require(try json(r.body)["usage"] as? [String: Int])
+                    #expect(usage["completion_tokens"]! <= 3)
+                }
             }
         }
     }

@@ -21,10 +21,12 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("queue"), help: "Requests that may wait for a slot before 429.") var queue = 32
     @Option(help: "Seconds a request may run (0: no limit).") var timeout: Double = 600
     @Option(help: "JSON price table for usage metering.") var prices: String?
+    @Option(name: .customLong("max-tokens"), help: "Most tokens a request may generate per choice; larger max_tokens are clamped (0: only the context limits).") var maxTokens = 0
 
     func validate() throws {
         if let auth, auth != "required" && auth != "off" { throw ValidationError("--auth must be required or off") }
         if !(1...65535).contains(port) { throw ValidationError("--port must be 1...65535") }
+        if maxTokens < 0 { throw ValidationError("--max-tokens must be >= 0") }
         if !(1...64).contains(maxSequences) || !(0...4096).contains(queue) || timeout < 0 {
             throw ValidationError("--max-sequences 1...64, --queue 0...4096, --timeout >= 0")
         }
@@ -40,6 +42,7 @@ struct Serve: AsyncParsableCommand {
         options.engine.maxSequences = maxSequences
         options.engine.maxQueued = queue
         options.engine.requestTimeout = timeout > 0 ? timeout : nil
+        options.maxTokensLimit = maxTokens > 0 ? maxTokens : nil
         for name in models.isEmpty ? [ModelCatalog.defaultModel] : models {
             let (path, installed) = try storeModels.resolve(name)
             options.models.append((installed?.name ?? ((path as NSString).lastPathComponent as NSString).deletingPathExtension, path))
