@@ -19,7 +19,9 @@ run: build
 	$(RELEASE) pull $(MODEL)
 	$(RELEASE) generate -m $(MODEL) --temperature 0 --max-tokens 48 "$(PROMPT)"
 
-# Build the tests, fetch the default model once (tests run it), run every test. The store suite
+# Build the tests, fetch the default model once (tests run it), run every test: first the service
+# tests against real servers (Python: OpenAI SDK, crash, headless Chromium, schema fuzz), then the
+# Swift tests, whose summary line ends the output. The store suite
 # also runs on PostgreSQL: a throwaway server is started for it (unless AIGC_TEST_POSTGRES_URL
 # already names one, or AIGC_SKIP_POSTGRES=1) and stopped afterwards, also when tests fail.
 test: deps
@@ -31,7 +33,10 @@ test: deps
 	  server="$$(bash scripts/postgres-test-server.sh start)"; eval "$$server"; export AIGC_TEST_POSTGRES_URL; \
 	  trap 'bash scripts/postgres-test-server.sh stop "$$AIGC_TEST_POSTGRES_DIR"' EXIT; trap 'exit 130' INT TERM; \
 	fi; \
-	$(SWIFT) test --skip-build
+	service=0; bash scripts/service-tests.sh || service=$$?; \
+	if [ "$$service" != 0 ]; then echo "service tests (scripts/service-tests.sh) FAILED: exit $$service" >&2; fi; \
+	swift_status=0; $(SWIFT) test --skip-build || swift_status=$$?; \
+	exit $$(( swift_status != 0 ? swift_status : service ))
 
 clean:
 	rm -rf .build

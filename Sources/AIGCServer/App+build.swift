@@ -40,7 +40,7 @@ public func buildRouter(_ server: ServerContext) -> Router<AIGCRequestContext> {
     OpenAIController(server: server).addRoutes(to: router)
     OllamaController(server: server).addRoutes(to: router)
     ConversationsController(server: server).addRoutes(to: router)
-    WebUI.addRoutes(to: router)
+    WebUI.addRoutes(to: router, modelNames: server.models.names)
     return router
 }
 

@@ -9,10 +9,30 @@ enum WebUI {
 
     static var folder: URL? { Bundle.module.url(forResource: "web", withExtension: nil) }
 
-    static func addRoutes(to router: Router<AIGCRequestContext>) {
+    static func addRoutes(to router: Router<AIGCRequestContext>, modelNames: [String]) {
+        let openAPI = openAPIDocument(modelNames: modelNames)
         router.get("/") { _, _ in try file("index.html") }
-        router.get("/openapi.json") { _, _ in try file("openapi.json") }
+        router.get("/openapi.json") { _, _ in
+            guard let openAPI else { return try file("openapi.json") }
+            var headers = HTTPFields()
+            headers[.contentType] = "application/json"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: openAPI)))
+        }
         router.get("/ui/:name") { _, context in try file(context.parameters.require("name")) }
+    }
+
+    /// The shipped OpenAPI document with the served model names as the `ModelName` enum, so clients
+    /// and fuzzers know which names exist (any other is a 404).
+    static func openAPIDocument(modelNames: [String]) -> Data? {
+        guard !modelNames.isEmpty, let folder, let data = FileManager.default.contents(atPath: folder.appendingPathComponent("openapi.json").path),
+              var document = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
+              var components = document["components"] as? [String: Any], var schemas = components["schemas"] as? [String: Any],
+              var modelName = schemas["ModelName"] as? [String: Any] else { return nil }
+        modelName["enum"] = modelNames
+        schemas["ModelName"] = modelName
+        components["schemas"] = schemas
+        document["components"] = components
+        return try? JSONSerialization.data(withJSONObject: document, options: [.sortedKeys])
     }
 
     static func file(_ name: String) throws -> Response {

@@ -71,6 +71,9 @@ let chatBody = #"{"model": "tiny-llama", "messages": [{"role": "user", "content"
                 for p in ["/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/models", "/api/chat", "/health", "/metrics"] {
                     #expect(paths[p] != nil, "openapi documents \(p)")
                 }
+                let document = try json(r.body)
+                let modelName = (document["components"] as? [String: Any])?["schemas"].flatMap { ($0 as? [String: Any])?["ModelName"] } as? [String: Any]
+                #expect(modelName?["enum"] as? [String] == ["tiny-llama"], "the served names are the ModelName enum")
             }
             try await client.execute(uri: "/", method: .get) { r in
                 #expect(r.status == .ok && String(buffer: r.body).contains("AI-generated"))
