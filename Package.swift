@@ -88,7 +88,7 @@ let package = Package(
             "AIGCTestSupport", "AIGCImaging", "AIGCFormats", "AIGCStore", .product(name: "PostgresNIO", package: "postgres-nio"),
         ]),
         .testTarget(name: "AIGCServerTests", dependencies: [
-            "AIGCServer", "AIGCGeneration", "AIGCStore", "AIGCTestSupport", .product(name: "HummingbirdTesting", package: "hummingbird"),
+            "AIGCServer", "AIGCGeneration", "AIGCImaging", "AIGCFormats", "AIGCStore", "AIGCTestSupport", .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "NIOCore", package: "swift-nio"),
         ]),
     ]

@@ -3,6 +3,7 @@
 // API call this and only present the result.
 import AIGCFormats
 import AIGCKernels
+import AIGCLayers
 import Foundation
 
 /// Everything one run needs.
@@ -59,8 +60,25 @@ public struct ImageJobResult: Sendable, Encodable {
     }
 }
 
+/// Labelled pictures, ready to encode.
+public struct GeneratedImages: Sendable {
+    /// One grid, or one picture per image (`ImageGeneration.Layout`).
+    public let pictures: [PNGImage]
+    /// The label of each picture (same order).
+    public let labels: [AIGCLabel]
+    /// Steps each image took.
+    public let steps: Int
+    /// The seed used.
+    public let seed: UInt64
+    /// Time spent generating (not loading or labelling).
+    public let seconds: Double
+}
+
 /// Runs image jobs.
 public enum ImageGeneration {
+    /// How a batch becomes pictures: tiled into one grid (the CLI) or one picture each (the HTTP API).
+    public enum Layout: Sendable { case grid, separate }
+
     /// Runs `job`, reporting each finished step.
     public static func run(_ job: ImageJob, pool: ComputePool = .shared, progress: (ImageProgress) -> Void = { _ in }) throws -> ImageJobResult {
         let folder = (job.outputPath as NSString).deletingLastPathComponent
@@ -69,17 +87,40 @@ public enum ImageGeneration {
             throw ImagingError.outputFolderMissing(path: folder)
         }
         let model = try ImageModelLoader.load(path: job.modelPath, architecture: job.architecture, pool: pool)
-        let steps = try model.pipeline.validate(job.request)
-        let started = Date()
-        let images = try model.pipeline.generate(job.request, progress: progress)
-        let seconds = Date().timeIntervalSince(started)
-        var picture = ImageGrid.tile(images)
-        let provenance = ImageProvenance(modelPath: model.path, modelDigest: model.digest, architecture: model.architecture.rawValue,
-                                         seed: job.request.seed, count: job.request.count, steps: steps)
-        let label = try LabeledImage.label(&picture, provenance: provenance, visible: job.visibleLabel)
+        let generated = try generate(model, request: job.request, visibleLabel: job.visibleLabel, layout: .grid, progress: progress)
+        let picture = generated.pictures[0], label = generated.labels[0]
         try PNGWriter.write(picture, to: job.outputPath)
         return ImageJobResult(output: job.outputPath, architecture: model.architecture.rawValue, width: picture.width, height: picture.height,
-                              count: job.request.count, steps: steps, seed: job.request.seed, produceID: label.produceID,
-                              pixelDigest: label.reservedCode1, modelDigest: model.digest, seconds: seconds)
+                              count: job.request.count, steps: generated.steps, seed: job.request.seed, produceID: label.produceID,
+                              pixelDigest: label.reservedCode1, modelDigest: model.digest, seconds: generated.seconds)
+    }
+
+    /// Generates `request` with a loaded model and labels the result (implicit label always, the
+    /// visible mark when asked). Not re-entrant per model: one generation at a time on `model`.
+    public static func generate(_ model: LoadedImageModel, request: ImageRequest, visibleLabel: Bool, layout: Layout,
+                                progress: (ImageProgress) -> Void = { _ in }) throws -> GeneratedImages {
+        let steps = try model.pipeline.validate(request)
+        let started = Date()
+        let images = try model.pipeline.generate(request, progress: progress)
+        let seconds = Date().timeIntervalSince(started)
+        let batches: [ImageTensor]
+        switch layout {
+        case .grid: batches = [images]
+        case .separate:
+            let size = images.imageSize
+            batches = (0..<images.batch).map { n in
+                ImageTensor(batch: 1, channels: images.channels, height: images.height, width: images.width,
+                            values: Array(images.values[n * size..<(n + 1) * size]))
+            }
+        }
+        var pictures: [PNGImage] = [], labels: [AIGCLabel] = []
+        for batch in batches {
+            var picture = ImageGrid.tile(batch)
+            let provenance = ImageProvenance(request: request, modelPath: model.path, modelDigest: model.digest,
+                                             architecture: model.architecture.rawValue, count: batch.batch, steps: steps, timestamp: started)
+            labels.append(try LabeledImage.label(&picture, provenance: provenance, visible: visibleLabel))
+            pictures.append(picture)
+        }
+        return GeneratedImages(pictures: pictures, labels: labels, steps: steps, seed: request.seed, seconds: seconds)
     }
 }

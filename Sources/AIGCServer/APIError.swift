@@ -1,6 +1,7 @@
 // APIError: every failure the API reports, with OpenAI's error type and code and the HTTP status it
 // maps to; ErrorMiddleware turns these (and library errors) into OpenAI error bodies in one place.
 import AIGCGeneration
+import AIGCImaging
 import AIGCModels
 import AIGCStore
 import HTTPTypes
@@ -38,11 +39,19 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
         APIError(status: .internalServerError, type: "server_error", code: nil, param: nil, message: message)
     }
 
+    /// The API field of an image option named as the command line spells it.
+    static func imageParameter(_ option: String) -> String {
+        ["PROMPT": "prompt", "--negative": "negative_prompt", "--cfg": "guidance_scale", "--scheduler": "scheduler", "--steps": "steps",
+         "-n": "n", "--width": "size", "--height": "size", "--init": "image", "--strength": "strength"][option] ?? option
+    }
+
     /// The API's view of an error thrown by the engine or a handler.
     public static func from(_ error: Error) -> APIError {
         switch error {
         case let e as APIError:
             return e
+        case let ImagingError.unsupportedOption(option, _, _), let ImagingError.invalidRequest(option, _, _):
+            return .invalidRequest(String(describing: error), param: imageParameter(option))
         case let GenerationError.promptTooLong(tokens, context):
             return .invalidRequest("This model's maximum context length is \(context) tokens, but the prompt has \(tokens) tokens (with room for at least one new token). The prompt is never truncated; shorten it.",
                                    param: "messages", code: "context_length_exceeded")

@@ -1,6 +1,7 @@
 // The application: the router with every route and middleware, and the engines' lifecycle (graceful
 // shutdown lets in-flight requests finish). After hummingbird-examples' App+build.swift.
 import AIGCGeneration
+import AIGCImaging
 import AIGCStore
 import Foundation
 import Hummingbird
@@ -18,6 +19,10 @@ public struct ServerOptions: Sendable {
     public var engine = BatchEngine.Configuration()
     /// See `ServerContext.maxTokensLimit`.
     public var maxTokensLimit: Int?
+    /// Image models to serve: name -> checkpoint path (architecture detected from the file).
+    public var imageModels: [(name: String, path: String)] = []
+    /// See `ServerContext.imageFolder`; created when missing.
+    public var imageFolder: String?
     public init() {}
 
     public var isLoopback: Bool { ["127.0.0.1", "localhost", "::1"].contains(host) || host.hasPrefix("127.") }
@@ -40,7 +45,8 @@ public func buildRouter(_ server: ServerContext) -> Router<AIGCRequestContext> {
     OpenAIController(server: server).addRoutes(to: router)
     OllamaController(server: server).addRoutes(to: router)
     ConversationsController(server: server).addRoutes(to: router)
-    WebUI.addRoutes(to: router, modelNames: server.models.names)
+    ImagesController(server: server).addRoutes(to: router)
+    WebUI.addRoutes(to: router, modelNames: server.models.names, imageModelNames: server.images.names)
     return router
 }
 
@@ -49,8 +55,12 @@ public func buildApplication(_ options: ServerOptions, store: any Store, logger:
     let served = try ServedModels(options.models.map { m in
         try ServedModel(name: m.name, loaded: ModelLoader.load(path: m.path, name: m.name), configuration: options.engine)
     })
+    let images = try ServedImageModels(options.imageModels.map { m in
+        ServedImageModel(name: m.name, loaded: try ImageModelLoader.load(path: m.path))
+    })
+    if let folder = options.imageFolder { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
     let server = ServerContext(models: served, accounts: Accounts(store: store, authRequired: options.requiresAuth),
-                               maxTokensLimit: options.maxTokensLimit)
+                               maxTokensLimit: options.maxTokensLimit, images: images, imageFolder: options.imageFolder)
     return Application(router: buildRouter(server),
                        configuration: .init(address: .hostname(options.host, port: options.port), serverName: "aigc"),
                        services: [EngineService(models: served, store: store)], logger: logger)

@@ -17,10 +17,16 @@ public struct ServerContext: Sendable {
     /// Most tokens one choice may generate (like llama-server's -n): larger max_tokens are clamped and
     /// finish with "length"; nil leaves only the context as the limit.
     public let maxTokensLimit: Int?
+    /// Image models (POST /v1/images/generations).
+    public let images: ServedImageModels
+    /// Where images asked for as URLs are kept (nil: only b64_json).
+    public let imageFolder: String?
 
     public init(models: ServedModels, accounts: Accounts, metrics: ServerMetrics = ServerMetrics(), producer: String = "aigc",
-                maxTokensLimit: Int? = nil) {
+                maxTokensLimit: Int? = nil, images: ServedImageModels = ServedImageModels([]), imageFolder: String? = nil) {
         self.models = models
+        self.images = images
+        self.imageFolder = imageFolder
         self.accounts = accounts
         self.metrics = metrics
         self.producer = producer

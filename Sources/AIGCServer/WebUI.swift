@@ -9,8 +9,8 @@ enum WebUI {
 
     static var folder: URL? { Bundle.module.url(forResource: "web", withExtension: nil) }
 
-    static func addRoutes(to router: Router<AIGCRequestContext>, modelNames: [String]) {
-        let openAPI = openAPIDocument(modelNames: modelNames)
+    static func addRoutes(to router: Router<AIGCRequestContext>, modelNames: [String], imageModelNames: [String]) {
+        let openAPI = openAPIDocument(enums: ["ModelName": modelNames, "ImageModelName": imageModelNames])
         router.get("/") { _, _ in try file("index.html") }
         router.get("/openapi.json") { _, _ in
             guard let openAPI else { return try file("openapi.json") }
@@ -21,15 +21,17 @@ enum WebUI {
         router.get("/ui/:name") { _, context in try file(context.parameters.require("name")) }
     }
 
-    /// The shipped OpenAPI document with the served model names as the `ModelName` enum, so clients
-    /// and fuzzers know which names exist (any other is a 404).
-    static func openAPIDocument(modelNames: [String]) -> Data? {
-        guard !modelNames.isEmpty, let folder, let data = FileManager.default.contents(atPath: folder.appendingPathComponent("openapi.json").path),
+    /// The shipped OpenAPI document with the served model names as the `ModelName` and
+    /// `ImageModelName` enums, so clients and fuzzers know which names exist (any other is a 404).
+    static func openAPIDocument(enums: [String: [String]]) -> Data? {
+        guard let folder, let data = FileManager.default.contents(atPath: folder.appendingPathComponent("openapi.json").path),
               var document = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
-              var components = document["components"] as? [String: Any], var schemas = components["schemas"] as? [String: Any],
-              var modelName = schemas["ModelName"] as? [String: Any] else { return nil }
-        modelName["enum"] = modelNames
-        schemas["ModelName"] = modelName
+              var components = document["components"] as? [String: Any], var schemas = components["schemas"] as? [String: Any] else { return nil }
+        for (schema, names) in enums where !names.isEmpty {
+            guard var object = schemas[schema] as? [String: Any] else { continue }
+            object["enum"] = names
+            schemas[schema] = object
+        }
         components["schemas"] = schemas
         document["components"] = components
         return try? JSONSerialization.data(withJSONObject: document, options: [.sortedKeys])

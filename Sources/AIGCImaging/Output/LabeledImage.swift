@@ -21,6 +21,13 @@ public struct ImageProvenance: Sendable, Equatable {
     public var steps: Int
     /// When the images were generated.
     public var timestamp: Date
+    /// Text conditioning, guidance and sampler (text-to-image models).
+    public var prompt: String?
+    public var negativePrompt: String?
+    public var scheduler: String?
+    public var guidance: Float?
+    /// ProduceID of a labelled image this one was made from (image-to-image).
+    public var sourceProduceID: String?
 
     /// Provenance of one generation.
     public init(modelPath: String, modelDigest: String, architecture: String, seed: UInt64, count: Int, steps: Int, timestamp: Date = Date()) {
@@ -33,12 +40,22 @@ public struct ImageProvenance: Sendable, Equatable {
         self.timestamp = timestamp
     }
 
+    /// Provenance of `request` run by a model: the conditioning settings come from the request.
+    public init(request: ImageRequest, modelPath: String, modelDigest: String, architecture: String, count: Int, steps: Int, timestamp: Date = Date()) {
+        self.init(modelPath: modelPath, modelDigest: modelDigest, architecture: architecture, seed: request.seed, count: count, steps: steps, timestamp: timestamp)
+        prompt = request.prompt
+        negativePrompt = request.negativePrompt
+        scheduler = request.scheduler
+        guidance = request.guidanceScale
+    }
+
     /// The record stored under `aigc:generation`.
     public func record(produceID: String) -> AIGCGenerationRecord {
         let formatter = ISO8601DateFormatter()
-        return AIGCGenerationRecord(model: modelPath, modelDigest: modelDigest, seed: String(seed), steps: String(steps),
-                                    architecture: architecture, count: String(count), timestamp: formatter.string(from: timestamp),
-                                    produceID: produceID)
+        return AIGCGenerationRecord(model: modelPath, modelDigest: modelDigest, prompt: prompt, negativePrompt: negativePrompt, seed: String(seed),
+                                    steps: String(steps), architecture: architecture, count: String(count), scheduler: scheduler,
+                                    guidance: guidance.map { String($0) }, timestamp: formatter.string(from: timestamp),
+                                    produceID: produceID, sourceProduceID: sourceProduceID)
     }
 }
 

@@ -21,6 +21,7 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("queue"), help: "Requests that may wait for a slot before 429.") var queue = 32
     @Option(help: "Seconds a request may run (0: no limit).") var timeout: Double = 600
     @Option(help: "JSON price table for usage metering.") var prices: String?
+    @Option(name: .customLong("image-model"), help: "Image checkpoint to serve at /v1/images/generations (repeatable; architecture detected from the file).") var imageModels: [String] = []
     @Option(name: .customLong("max-tokens"), help: "Most tokens a request may generate per choice; larger max_tokens are clamped (0: only the context limits).") var maxTokens = 0
 
     func validate() throws {
@@ -47,13 +48,18 @@ struct Serve: AsyncParsableCommand {
             let (path, installed) = try storeModels.resolve(name)
             options.models.append((installed?.name ?? ((path as NSString).lastPathComponent as NSString).deletingPathExtension, path))
         }
+        for path in imageModels {
+            guard FileManager.default.fileExists(atPath: path) else { throw ValidationError("--image-model \(path): no such file") }
+            options.imageModels.append((((path as NSString).lastPathComponent as NSString).deletingPathExtension, path))
+        }
+        options.imageFolder = storeModels.home.appendingPathComponent("outputs/images").path
         let priceTable = try prices.map { try PriceTable.load(contentsOf: URL(fileURLWithPath: $0)) } ?? .free
         let location = try StoreLocation.resolve(databaseURL: database ?? ProcessInfo.processInfo.environment["AIGC_DATABASE"], home: storeModels.home)
         let store = try await location.open(prices: priceTable)
         var logger = Logger(label: "aigc")
         logger.logLevel = .info
         let app = try buildApplication(options, store: store, logger: logger)
-        writeErr("serving \(options.models.map(\.name).joined(separator: ", ")) on http://\(host):\(port) (auth \(options.requiresAuth ? "required" : "off"), \(location))")
+        writeErr("serving \((options.models.map(\.name) + options.imageModels.map(\.name)).joined(separator: ", ")) on http://\(host):\(port) (auth \(options.requiresAuth ? "required" : "off"), \(location))")
         try await app.runService()
     }
 }
