@@ -86,3 +86,35 @@ def test_chat_streams_and_the_conversation_persists(server, browser):
     assert "AI-generated" in by_testid(browser, "ai-label")[0].text
     browser.save_screenshot(str(ARTIFACTS / "web-ui-reloaded.png"))
     print(f"web UI screenshot after reload: {ARTIFACTS / 'web-ui-reloaded.png'}")
+
+
+@pytest.fixture
+def image_server(tmp_path):
+    from conftest import Server
+    generator = ROOT.parent / "shared" / "data" / "models" / "gan" / "generator.pth"
+    s = Server(tmp_path / "images.sqlite", "--auth", "off", "--image-model", str(generator)).start()
+    yield s
+    s.stop()
+
+
+def test_image_tab_generates_labelled_images(image_server, browser):
+    wait = WebDriverWait(browser, 120, poll_frequency=0.05)
+    browser.get(image_server.url + "/")
+    browser.find_element(By.ID, "tab-images").click()
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#image-model option"))
+    assert browser.find_element(By.ID, "image-model").get_attribute("value") == "generator"
+    seed = browser.find_element(By.ID, "image-seed")
+    seed.send_keys("3")
+    browser.find_element(By.ID, "image-generate").click()
+    wait.until(lambda d: len(by_testid(d, "image")) == 4 or "error" in d.find_element(By.ID, "image-status").text.lower())
+    status = browser.find_element(By.ID, "image-status").text
+    assert len(by_testid(browser, "image")) == 4, status
+    assert "4 image(s)" in status
+    progress = browser.find_element(By.ID, "image-progress")
+    assert progress.get_attribute("value") == progress.get_attribute("max"), "the progress bar reached the last step"
+    assert all("AI-generated" in b.text for b in by_testid(browser, "image-ai-label"))
+    assert all(img.get_attribute("naturalWidth") == "28" for img in browser.find_elements(By.CSS_SELECTOR, "figure.image img"))
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shot = ARTIFACTS / "web-ui-images.png"
+    browser.save_screenshot(str(shot))
+    print(f"\nweb UI image tab screenshot: {shot}")
