@@ -12,6 +12,10 @@ public struct ImageRequest: Sendable, Equatable {
     public var steps: Int?
     /// Text conditioning (Stable Diffusion).
     public var prompt: String?
+    /// The user's prompt when a text model rewrote it into `prompt` (recorded, not used to generate).
+    public var originalPrompt: String?
+    /// The text model that rewrote it.
+    public var promptEnhancer: String?
     /// What the image should not show (Stable Diffusion).
     public var negativePrompt: String?
     /// Classifier-free guidance scale.

@@ -101,7 +101,8 @@ struct ImageTestServer {
                                           (#"{"size": "big"}"#, .badRequest, "size"),
                                           (#"{"n": 0}"#, .badRequest, "n"),
                                           (#"{"response_format": "gif"}"#, .badRequest, "response_format"),
-                                          (#"{"steps": 3}"#, .badRequest, "steps")] {
+                                          (#"{"steps": 3}"#, .badRequest, "steps"),
+                                          (#"{"enhance_prompt": true}"#, .badRequest, "enhance_prompt")] {
                 try await post(client, "/v1/images/generations", body) { r in
                     #expect(r.status == status, "\(body)")
                     let e = try #require(try json(r.body)["error"] as? [String: Any])

@@ -80,6 +80,10 @@ public struct AIGCGenerationRecord: Codable, Sendable, Equatable {
     /// sha256 of the weights file.
     public var modelDigest: String?
     public var prompt: String?
+    /// The user's own prompt when a text model rewrote it into `prompt` (prompt enhancement).
+    public var originalPrompt: String?
+    /// The text model that rewrote it.
+    public var promptEnhancer: String?
     public var negativePrompt: String?
     public var seed: String?
     public var steps: String?
@@ -97,7 +101,8 @@ public struct AIGCGenerationRecord: Codable, Sendable, Equatable {
     public var sourceProduceID: String?
 
     enum CodingKeys: String, CodingKey {
-        case model, modelDigest = "model_digest", prompt, negativePrompt = "negative_prompt", seed, steps, architecture = "arch", count = "n"
+        case model, modelDigest = "model_digest", prompt, originalPrompt = "original_prompt", promptEnhancer = "prompt_enhancer"
+        case negativePrompt = "negative_prompt", seed, steps, architecture = "arch", count = "n"
         case scheduler, guidance, timestamp
         case produceID = "produce_id", sourceProduceID = "source_produce_id"
     }

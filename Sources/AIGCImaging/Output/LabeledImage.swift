@@ -23,6 +23,8 @@ public struct ImageProvenance: Sendable, Equatable {
     public var timestamp: Date
     /// Text conditioning, guidance and sampler (text-to-image models).
     public var prompt: String?
+    public var originalPrompt: String?
+    public var promptEnhancer: String?
     public var negativePrompt: String?
     public var scheduler: String?
     public var guidance: Float?
@@ -44,6 +46,8 @@ public struct ImageProvenance: Sendable, Equatable {
     public init(request: ImageRequest, modelPath: String, modelDigest: String, architecture: String, count: Int, steps: Int, timestamp: Date = Date()) {
         self.init(modelPath: modelPath, modelDigest: modelDigest, architecture: architecture, seed: request.seed, count: count, steps: steps, timestamp: timestamp)
         prompt = request.prompt
+        originalPrompt = request.originalPrompt
+        promptEnhancer = request.promptEnhancer
         negativePrompt = request.negativePrompt
         scheduler = request.scheduler
         guidance = request.guidanceScale
@@ -52,10 +56,13 @@ public struct ImageProvenance: Sendable, Equatable {
     /// The record stored under `aigc:generation`.
     public func record(produceID: String) -> AIGCGenerationRecord {
         let formatter = ISO8601DateFormatter()
-        return AIGCGenerationRecord(model: modelPath, modelDigest: modelDigest, prompt: prompt, negativePrompt: negativePrompt, seed: String(seed),
-                                    steps: String(steps), architecture: architecture, count: String(count), scheduler: scheduler,
-                                    guidance: guidance.map { String($0) }, timestamp: formatter.string(from: timestamp),
-                                    produceID: produceID, sourceProduceID: sourceProduceID)
+        var record = AIGCGenerationRecord(model: modelPath, modelDigest: modelDigest, prompt: prompt, negativePrompt: negativePrompt, seed: String(seed),
+                                          steps: String(steps), architecture: architecture, count: String(count), scheduler: scheduler,
+                                          guidance: guidance.map { String($0) }, timestamp: formatter.string(from: timestamp),
+                                          produceID: produceID, sourceProduceID: sourceProduceID)
+        record.originalPrompt = originalPrompt
+        record.promptEnhancer = promptEnhancer
+        return record
     }
 }
 

@@ -3,7 +3,9 @@
 // Server-Sent Events before the result. Every image carries its implicit label in the PNG and in the
 // response; usage records one row per request with the images as completion units.
 import AIGCFormats
+import AIGCGeneration
 import AIGCImaging
+import AIGCTokenizers
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -32,9 +34,12 @@ struct ImagesController {
         if format == "url" && server.imageFolder == nil {
             throw APIError.invalidRequest("This server keeps no image files; ask for response_format b64_json.", param: "response_format")
         }
-        let imageRequest = try Self.imageRequest(body)
+        var imageRequest = try Self.imageRequest(body)
         _ = try model.loaded.pipeline.validate(imageRequest)
         try await server.accounts.checkLimits(context.caller)
+        if body.enhancePrompt == true { try await enhance(&imageRequest) }
+        let prepared = imageRequest
+        let revisedPrompt = imageRequest.originalPrompt == nil ? nil : imageRequest.prompt
         let started = Date()
         let host = request.head.authority ?? "127.0.0.1"
         let visible = body.label ?? false
@@ -46,9 +51,9 @@ struct ImagesController {
                 if format == "url" {
                     let name = label.produceID + ".png"
                     try Data(png).write(to: URL(fileURLWithPath: server.imageFolder!).appendingPathComponent(name), options: .atomic)
-                    return ImageData(url: "http://\(host)/v1/images/files/\(name)", aigc: label)
+                    return ImageData(url: "http://\(host)/v1/images/files/\(name)", revisedPrompt: revisedPrompt, aigc: label)
                 }
-                return ImageData(b64JSON: Data(png).base64EncodedString(), aigc: label)
+                return ImageData(b64JSON: Data(png).base64EncodedString(), revisedPrompt: revisedPrompt, aigc: label)
             }
             try await server.accounts.recordUsage(caller: context.caller, model: model.name, endpoint: Self.endpoint, prompt: 0,
                                                   completion: generated.pictures.count, started: started, status: 200)
@@ -62,7 +67,7 @@ struct ImagesController {
 
         guard body.stream == true else {
             do {
-                let response = try await respond(try await model.generate(imageRequest, visibleLabel: visible))
+                let response = try await respond(try await model.generate(prepared, visibleLabel: visible))
                 return try server.json(response, label: response.data.first?.aigc)
             } catch {
                 await failed(error)
@@ -80,7 +85,7 @@ struct ImagesController {
             }
             let generation = Task {
                 defer { progressSink.finish() }
-                return try await model.generate(imageRequest, visibleLabel: visible) { progressSink.yield($0) }
+                return try await model.generate(prepared, visibleLabel: visible) { progressSink.yield($0) }
             }
             for await step in progress { try await send(ImageProgressEvent(step: step.step, totalSteps: step.totalSteps)) }
             do {
@@ -98,6 +103,28 @@ struct ImagesController {
         headers[.cacheControl] = "no-cache"
         headers[HTTPField.Name("X-Accel-Buffering")!] = "no"
         return Response(status: .ok, headers: headers, body: events)
+    }
+
+    /// Rewrites the prompt with the first served text model, on its batch engine (greedy, seeded).
+    func enhance(_ request: inout ImageRequest) async throws {
+        guard let prompt = request.prompt else {
+            throw APIError.invalidRequest("enhance_prompt needs a prompt to rewrite.", param: "enhance_prompt")
+        }
+        guard let text = server.models.models.first else {
+            throw APIError.invalidRequest("enhance_prompt needs a text model; start the server with -m NAME as well.", param: "enhance_prompt")
+        }
+        var generation = GenerationRequest(prompt: "")
+        generation.promptTokens = try text.promptTokens(for: [ChatMessage(role: "system", content: PromptEnhancer.instruction),
+                                                              ChatMessage(role: "user", content: prompt)])
+        generation.maxTokens = 96
+        generation.sampling.temperature = 0
+        var reply = ""
+        for try await event in try text.engine.submit(generation) { if case let .done(result) = event { reply = result.text } }
+        let enhanced = PromptEnhancer.clean(reply)
+        guard !enhanced.isEmpty else { throw APIError.server("The prompt enhancer (\(text.name)) answered with no text.") }
+        request.originalPrompt = prompt
+        request.promptEnhancer = text.name
+        request.prompt = enhanced
     }
 
     /// The generation a request body asks for, with OpenAI's size string "WxH" split.

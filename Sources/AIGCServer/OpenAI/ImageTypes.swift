@@ -17,10 +17,12 @@ struct ImageGenerationRequest: Codable, Sendable {
     var label: Bool?
     var stream: Bool?
     var user: String?
+    /// Have a served text model rewrite the prompt first; the rewrite comes back as `revised_prompt`.
+    var enhancePrompt: Bool?
 
     enum CodingKeys: String, CodingKey {
         case model, prompt, n, size, responseFormat = "response_format", seed, steps, scheduler, negativePrompt = "negative_prompt"
-        case guidanceScale = "guidance_scale", label, stream, user
+        case guidanceScale = "guidance_scale", label, stream, user, enhancePrompt = "enhance_prompt"
     }
 }
 

@@ -1,6 +1,7 @@
 // aigc image: generate a grid of images with an image checkpoint and write it as a labelled PNG.
 // The Stable Diffusion options are parsed already so scripts can pass them; the MNIST models
 // reject each one with "not supported for this architecture".
+import AIGCGeneration
 import AIGCImaging
 import AIGCKernels
 import AIGCSampling
@@ -30,6 +31,8 @@ struct ImageCommand: ParsableCommand {
     @Option(help: "How far image-to-image departs from --init (0...1).") var strength: Float?
     @Option(help: "Width of the generated images.") var width: Int?
     @Option(help: "Height of the generated images.") var height: Int?
+    @Flag(name: .customLong("enhance-prompt"), help: "Have a text model rewrite the prompt into a detailed one first (both are recorded in the PNG).") var enhancePrompt = false
+    @Option(name: .customLong("enhance-model"), help: "Text model that rewrites the prompt (default: the default model).") var enhanceModel: String?
     @Argument(help: "Prompt (text-to-image models).") var prompt: String?
 
     /// The request the engine validates; options the architecture cannot use are rejected there.
@@ -59,9 +62,21 @@ struct ImageCommand: ParsableCommand {
             guard (1...256).contains(threads) else { throw ImagingError.invalidRequest(option: "--threads", value: String(threads), reason: "must be 1...256") }
             ComputePool.configureShared(threads: threads)
         }
-        let job = ImageJob(modelPath: model, architecture: architecture, request: request(seed: seed ?? SeededRandom.randomSeed()),
+        var job = ImageJob(modelPath: model, architecture: architecture, request: request(seed: seed ?? SeededRandom.randomSeed()),
                            outputPath: output, visibleLabel: label)
         try job.request.validateCommon()
+        if enhancePrompt {
+            guard let prompt, !prompt.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+                throw ImagingError.invalidRequest(option: "--enhance-prompt", value: "", reason: "give a PROMPT to rewrite")
+            }
+            let (path, installed) = try ModelStore().resolve(enhanceModel ?? ModelCatalog.defaultModel)
+            let loaded = try ModelLoader.load(path: path, name: installed?.name)
+            let enhanced = try PromptEnhancer(loaded, seed: job.request.seed).enhance(prompt)
+            writeErr("enhanced prompt (\(loaded.info.name)): \(enhanced)")
+            job.request.originalPrompt = prompt
+            job.request.promptEnhancer = loaded.info.name
+            job.request.prompt = enhanced
+        }
         let bar = ProgressBar(label: "generating", unit: .steps)
         let result = try ImageGeneration.run(job) { p in
             bar.update(done: Int64(p.step), total: Int64(p.totalSteps), force: p.step == p.totalSteps)
