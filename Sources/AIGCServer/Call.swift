@@ -99,10 +99,7 @@ struct Call: Sendable {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.withoutEscapingSlashes]
             func send(_ value: some Encodable) async throws {
-                var buffer = ByteBuffer(string: "data: ")
-                buffer.writeBytes(try encoder.encode(value))
-                buffer.writeString("\n\n")
-                try await writer.write(buffer)
+                try await writer.write(EventStream.event(value, encoder: encoder))
             }
             for i in streams.indices { try await send(chunk(i, ChatDelta(role: "assistant", content: ""), nil, nil)) }
             var results = [GenerationResult?](repeating: nil, count: streams.count)
@@ -125,7 +122,7 @@ struct Call: Sendable {
                 let apiError = APIError.from(error)
                 try? await call.finishFailed(apiError)
                 try await send(ErrorBody(error: .init(message: apiError.message, type: apiError.type, param: apiError.param, code: apiError.code)))
-                try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
+                try await writer.write(EventStream.done)
                 try await writer.finish(nil)
                 return
             }
@@ -134,14 +131,9 @@ struct Call: Sendable {
             let label = call.label(text: finished.map(\.text).joined(separator: "\n"))
             try await call.finish(usage: usage, conversation: conversation, reply: finished.first, label: label)
             if includeUsage { try await send(usageChunk(usage, label)) }
-            try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
+            try await writer.write(EventStream.done)
             try await writer.finish(nil)
         }
-        var headers = HTTPFields()
-        headers[.contentType] = "text/event-stream"
-        headers[.cacheControl] = "no-cache"
-        headers[HTTPField.Name("X-Accel-Buffering")!] = "no"
-        headers[HTTPField.Name("AIGC-Label")!] = AIGCLabel(contentProducer: server.producer, produceID: id).json
-        return Response(status: .ok, headers: headers, body: body)
+        return EventStream.response(body, label: AIGCLabel(contentProducer: server.producer, produceID: id))
     }
 }

@@ -88,6 +88,29 @@ public struct ServerContext: Sendable {
     }
 }
 
+/// Server-Sent Events as the OpenAI API writes them: `data: <json>` events, `data: [DONE]` last.
+enum EventStream {
+    static let done = ByteBuffer(string: "data: [DONE]\n\n")
+
+    /// One `data:` event holding `value` as JSON.
+    static func event(_ value: some Encodable, encoder: JSONEncoder) throws -> ByteBuffer {
+        var buffer = ByteBuffer(string: "data: ")
+        buffer.writeBytes(try encoder.encode(value))
+        buffer.writeString("\n\n")
+        return buffer
+    }
+
+    /// A streaming response (no caching or proxy buffering), with the label header when given.
+    static func response(_ body: ResponseBody, label: AIGCLabel? = nil) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "text/event-stream"
+        headers[.cacheControl] = "no-cache"
+        headers[HTTPField.Name("X-Accel-Buffering")!] = "no"
+        if let label { headers[HTTPField.Name("AIGC-Label")!] = label.json }
+        return Response(status: .ok, headers: headers, body: body)
+    }
+}
+
 /// Embeddings: the mean of the final (normalised) hidden states over the input's tokens, scaled to unit length.
 enum Embeddings {
     static func pooled(_ loaded: LoadedModel, tokens: [Int]) throws -> [Float] {

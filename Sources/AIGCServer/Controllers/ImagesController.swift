@@ -78,10 +78,7 @@ struct ImagesController {
         let events = ResponseBody { writer in
             let encoder = JSONEncoder()
             func send(_ value: some Encodable) async throws {
-                var buffer = ByteBuffer(string: "data: ")
-                buffer.writeBytes(try encoder.encode(value))
-                buffer.writeString("\n\n")
-                try await writer.write(buffer)
+                try await writer.write(EventStream.event(value, encoder: encoder))
             }
             let generation = Task {
                 defer { progressSink.finish() }
@@ -95,14 +92,10 @@ struct ImagesController {
                 let e = APIError.from(error)
                 try await send(ErrorBody(error: .init(message: e.message, type: e.type, param: e.param, code: e.code)))
             }
-            try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
+            try await writer.write(EventStream.done)
             try await writer.finish(nil)
         }
-        var headers = HTTPFields()
-        headers[.contentType] = "text/event-stream"
-        headers[.cacheControl] = "no-cache"
-        headers[HTTPField.Name("X-Accel-Buffering")!] = "no"
-        return Response(status: .ok, headers: headers, body: events)
+        return EventStream.response(events)
     }
 
     /// Rewrites the prompt with the first served text model, on its batch engine (greedy, seeded).

@@ -44,6 +44,28 @@ function addMessage(role, text, label) {
   return body;
 }
 
+/** The JSON events of a Server-Sent Events response, up to `data: [DONE]`; an error event throws. */
+async function* serverSentEvents(response) {
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buffer += decoder.decode(value, { stream: true });
+    let end;
+    while ((end = buffer.indexOf("\n\n")) >= 0) {
+      const event = buffer.slice(0, end).trim();
+      buffer = buffer.slice(end + 2);
+      if (!event.startsWith("data: ")) continue;
+      if (event === "data: [DONE]") return;
+      const data = JSON.parse(event.slice(6));
+      if (data.error) throw new Error(data.error.message);
+      yield data;
+    }
+  }
+}
+
 function showError(message) { addMessage("error", message); }
 
 async function loadModels() {
@@ -121,31 +143,15 @@ async function send(text) {
   let firstToken = 0, tokens = 0, reply = "";
   try {
     const response = await api("/v1/chat/completions", { method: "POST", body: JSON.stringify(body), signal: state.controller.signal });
-    const reader = response.body.getReader();
-    const decoder = new TextDecoder();
-    let buffer = "";
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buffer += decoder.decode(value, { stream: true });
-      let end;
-      while ((end = buffer.indexOf("\n\n")) >= 0) {
-        const event = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        if (!event.startsWith("data: ")) continue;
-        const data = event.slice(6);
-        if (data === "[DONE]") continue;
-        const chunk = JSON.parse(data);
-        if (chunk.error) throw new Error(chunk.error.message);
-        if (chunk.usage) tokens = chunk.usage.completion_tokens;
-        if (chunk.aigc) out.parentElement.querySelector(".label").title = JSON.stringify(chunk.aigc);
-        const delta = chunk.choices && chunk.choices[0] && chunk.choices[0].delta;
-        if (delta && delta.content) {
-          if (!firstToken) firstToken = performance.now();
-          reply += delta.content;
-          out.textContent = reply;
-          $("messages").scrollTop = $("messages").scrollHeight;
-        }
+    for await (const chunk of serverSentEvents(response)) {
+      if (chunk.usage) tokens = chunk.usage.completion_tokens;
+      if (chunk.aigc) out.parentElement.querySelector(".label").title = JSON.stringify(chunk.aigc);
+      const delta = chunk.choices && chunk.choices[0] && chunk.choices[0].delta;
+      if (delta && delta.content) {
+        if (!firstToken) firstToken = performance.now();
+        reply += delta.content;
+        out.textContent = reply;
+        $("messages").scrollTop = $("messages").scrollHeight;
       }
     }
   } catch (e) {

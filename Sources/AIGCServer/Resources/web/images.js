@@ -66,29 +66,15 @@ async function generateImages(event) {
   const started = performance.now();
   try {
     const response = await api("/v1/images/generations", { method: "POST", body: JSON.stringify(imageRequest()) });
-    const reader = response.body.getReader();
-    const decoder = new TextDecoder();
-    let buffer = "";
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buffer += decoder.decode(value, { stream: true });
-      let cut;
-      while ((cut = buffer.indexOf("\n\n")) >= 0) {
-        const line = buffer.slice(0, cut).trim();
-        buffer = buffer.slice(cut + 2);
-        if (!line.startsWith("data: ") || line === "data: [DONE]") continue;
-        const event = JSON.parse(line.slice(6));
-        if (event.error) throw new Error(event.error.message);
-        if (event.type === "image_generation.progress") {
-          $("image-progress").max = event.total_steps;
-          $("image-progress").value = event.step;
-          const seconds = (performance.now() - started) / 1000;
-          $("image-status").textContent = `step ${event.step}/${event.total_steps} · ${(event.step / seconds).toFixed(2)} steps/s`;
-        } else if (event.type === "image_generation.completed") {
-          for (const item of event.data) addImage(item, event);
-          $("image-status").textContent = `${event.data.length} image(s) in ${event.seconds.toFixed(2)} s`;
-        }
+    for await (const event of serverSentEvents(response)) {
+      if (event.type === "image_generation.progress") {
+        $("image-progress").max = event.total_steps;
+        $("image-progress").value = event.step;
+        const seconds = (performance.now() - started) / 1000;
+        $("image-status").textContent = `step ${event.step}/${event.total_steps} · ${(event.step / seconds).toFixed(2)} steps/s`;
+      } else if (event.type === "image_generation.completed") {
+        for (const item of event.data) addImage(item, event);
+        $("image-status").textContent = `${event.data.length} image(s) in ${event.seconds.toFixed(2)} s`;
       }
     }
   } catch (error) {
