@@ -46,9 +46,9 @@ public final class CLIPTokenizer: Sendable {
         var ranked: [UInt64: (rank: Int32, result: Int32)] = [:]
         ranked.reserveCapacity(merges.count)
         for (rank, line) in merges.enumerated() {
-            let parts = line.split(separator: " ", omittingEmptySubsequences: false)
-            guard parts.count == 2, let l = table.id(String(parts[0])), let r = table.id(String(parts[1])),
-                  let m = table.id(joining: parts[0].utf8, parts[1].utf8) else {
+            let utf8 = line.utf8
+            guard let space = utf8.firstIndex(of: 0x20), case let right = utf8[utf8.index(after: space)...], !right.contains(0x20),
+                  let l = table.id(utf8: utf8[..<space]), let r = table.id(utf8: right), let m = table.id(joining: utf8[..<space], right) else {
                 throw TokenizerError.invalidVocabulary("\(source): merge #\(rank + 1) '\(line)' is not 'left right' over known tokens")
             }
             let key = UInt64(UInt32(l)) << 32 | UInt64(UInt32(r))
@@ -70,19 +70,27 @@ public final class CLIPTokenizer: Sendable {
     /// The vocabulary open_clip's SimpleTokenizer builds from a `bpe_simple_vocab_16e6.txt` merges
     /// list: 256 byte symbols, the same with "</w>", one token per merge, then the two specials.
     /// Only the first 48,894 merges are used (the file holds 262,144), giving 49,408 tokens.
-    public convenience init(bpeMerges text: String, padding: Int? = nil, source: String) throws {
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+    public convenience init(bpeMerges text: [UInt8], padding: Int? = nil, source: String) throws {
+        // Only the lines in use are decoded: splitting all 262,145 as Strings took seconds.
+        var lines: [String] = []
+        lines.reserveCapacity(CLIPTokenizer.mergeCount + 1)
+        var start = 0
+        for (i, byte) in text.enumerated() where byte == 0x0A {
+            lines.append(String(decoding: text[start..<i], as: UTF8.self))
+            start = i + 1
+            if lines.count > CLIPTokenizer.mergeCount { break }
+        }
         guard lines.count > CLIPTokenizer.mergeCount else {
             throw TokenizerError.invalidVocabulary("\(source): \(lines.count) lines, CLIP needs a header and \(CLIPTokenizer.mergeCount) merges")
         }
-        lines = Array(lines[1...CLIPTokenizer.mergeCount])
+        let merges = Array(lines[1...])
         let symbols = ByteLevel.byteToScalar.enumerated().sorted { CLIPTokenizer.printableFirst($0.offset) < CLIPTokenizer.printableFirst($1.offset) }
             .map { String($0.element) }
         var tokens = symbols + symbols.map { $0 + CLIPTokenizer.endOfWord }
-        tokens.reserveCapacity(49408)
-        for line in lines { tokens.append(line.replacingOccurrences(of: " ", with: "")) }
+        tokens.reserveCapacity(tokens.count + merges.count + 2)
+        for line in merges { tokens.append(String(line.unicodeScalars.filter { $0 != " " })) }
         tokens += [CLIPTokenizer.startText, CLIPTokenizer.endText]
-        try self.init(tokens: tokens, merges: lines.map(String.init), padding: padding, source: source)
+        try self.init(tokens: tokens, merges: merges, padding: padding, source: source)
     }
 
     /// Merges open_clip keeps: 49152 - 256 - 2 (its vocabulary size less bytes and specials, halved bytes counted twice).
@@ -126,7 +134,7 @@ public final class CLIPTokenizer: Sendable {
             throw TokenizerError.invalidVocabulary("\(path): cannot be read")
         }
         let text = try CLIPTokenizer.gunzip(compressed, source: path)
-        try self.init(bpeMerges: String(decoding: text, as: UTF8.self), padding: padding, source: path)
+        try self.init(bpeMerges: text, padding: padding, source: path)
     }
 
     /// The decompressed bytes of a gzip stream, at most 64 MiB.

@@ -5,13 +5,14 @@ import AIGCTokenizers
 import Foundation
 import Testing
 
-struct CLIPTokenizerCase: Decodable {
+struct CLIPTokenizerCase: Decodable, CustomTestStringConvertible {
     let prompt: String
     let cleaned: String
     let tokens: [Int]
     let ids: [Int]
     let hf_ids: [Int]
     let hf_differs: Bool
+    var testDescription: String { prompt.debugDescription }
 }
 
 struct CLIPTokenizerCases: Decodable {
