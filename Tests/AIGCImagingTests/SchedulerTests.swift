@@ -68,10 +68,10 @@ func syntheticModel(_ x: [Float], _ t: Float) -> [Float] {
 @Suite struct SchedulerTests {
     static let cases = SchedulerFixtures.file?.cases ?? []
 
-    func make(_ c: SchedulerCase) throws -> any DiffusionScheduler {
+    func make(_ c: SchedulerCase, strength: Double = 1) throws -> any DiffusionScheduler {
         let config = try SchedulerConfiguration.decode(JSONEncoder().encode(c.config), source: c.name)
         if c.eta > 0 { return try DDIMScheduler(configuration: config, steps: c.steps, eta: c.eta) }
-        return try SchedulerKind(name: c.kind).make(configuration: config, steps: c.steps, source: c.name)
+        return try SchedulerKind(name: c.kind).make(configuration: config, steps: c.steps, strength: strength, source: c.name)
     }
 
     @Test func fixturesArePresent() {
@@ -98,7 +98,7 @@ func syntheticModel(_ x: [Float], _ t: Float) -> [Float] {
     }
 
     @Test(arguments: cases) func img2imgMatchesDiffusers(_ c: SchedulerCase) throws {
-        var scheduler = try make(c)
+        var scheduler = try make(c, strength: 0.6)
         let size = c.img2img_noised.count
         let start = scheduler.startIndex(strength: 0.6)
         #expect(start == c.img2img_start)
@@ -143,6 +143,7 @@ func syntheticModel(_ x: [Float], _ t: Float) -> [Float] {
             try DDIMScheduler(configuration: SchedulerConfiguration.decode(odd, source: "odd.json"), steps: 10, source: "odd.json")
         }
         #expect(throws: ImagingError.self) { try LCMScheduler(configuration: SchedulerConfiguration(), steps: 51) }
+        #expect(throws: ImagingError.self) { try LCMScheduler(configuration: SchedulerConfiguration(), steps: 31, strength: 0.6) }
         #expect(throws: ImagingError.self) { try DDPMScheduler(configuration: SchedulerConfiguration(), steps: 0) }
     }
 

@@ -9,7 +9,7 @@ Each case runs a scheduler on a 2x4x4x4 sample with a synthetic model
 and deterministic "noise" wave(k, i) = float32(1.2 * sin(0.7 i + 1.3 k + 0.1)) (k = 0: the starting
 noise, k = step + 1: the noise a stochastic step adds), so Swift can rebuild every input. It records
 timesteps, sigmas, init_noise_sigma, the sample after each step, and an img2img run (strength 0.6)
-from clean[i] = float32(0.5 cos(0.3 i)). Writes Tests/Fixtures/schedulers/cases.json + meta.json:
+from clean[i] = float32(0.5 cos(0.3 i)) (LCM: timesteps picked for that strength, from step 0). Writes Tests/Fixtures/schedulers/cases.json + meta.json:
   python3 scripts/reference/make_scheduler_fixtures.py   (needs numpy)
 """
 import json
@@ -271,11 +271,11 @@ class DPMSolver2M:
 
 
 class LCM(DDPM):
-    def __init__(self, s, n):
+    def __init__(self, s, n, strength=1.0):
         self.s, self.ac = s, alphas_cumprod(s)
         orig = s["original_inference_steps"]
         k = s["num_train_timesteps"] // orig
-        origin = (np.asarray(list(range(1, orig + 1))) * k - 1)[::-1].copy()
+        origin = (np.asarray(list(range(1, int(orig * strength) + 1))) * k - 1)[::-1].copy()
         idx = np.floor(np.linspace(0, len(origin), num=n, endpoint=False)).astype(np.int64)
         self.ts = origin[idx]
         self.timesteps, self.sigmas, self.init_noise_sigma = self.ts.astype(F), None, F(1)
@@ -337,10 +337,15 @@ def main():
         steps = 4 if kind == "lcm" else 6
         make = lambda: MAKERS[kind](s, steps, **extra)
         sched, trajectory, noise_used = run(make, 0, (wave(0) * make().init_noise_sigma).astype(F))
+        # img2img at strength 0.6: diffusers' get_timesteps start index, except LCM, whose img2img
+        # pipeline passes the strength to set_timesteps and runs all steps of that schedule.
         start = max(steps - min(int(steps * 0.6), steps), 0)
+        make_img2img = make
+        if kind == "lcm":
+            start, make_img2img = 0, lambda: LCM(s, steps, strength=0.6)
         clean = (0.5 * np.cos(0.3 * np.arange(SIZE))).astype(F)
-        noised = make().add_noise(clean, wave(99), start)
-        _, img2img, _ = run(make, start, noised)
+        noised = make_img2img().add_noise(clean, wave(99), start)
+        _, img2img, _ = run(make_img2img, start, noised)
         cases.append({
             "name": f"{kind}/{config_name}" + ("/eta0.5" if extra else ""), "kind": kind, "config": CONFIGS[config_name],
             "eta": extra.get("eta", 0.0), "steps": steps, "timesteps": floats(sched.timesteps),

@@ -24,6 +24,8 @@ public protocol DiffusionScheduler: Sendable {
     mutating func step(modelOutput: [Float], sample: [Float], stepIndex: Int, noise: [Float]?) -> [Float]
     /// A clean sample noised to the level of step `stepIndex` (img2img's starting point).
     func addNoise(_ original: [Float], noise: [Float], stepIndex: Int) -> [Float]
+    /// The first step img2img runs for `strength` in (0, 1] (1: all steps, from pure noise).
+    func startIndex(strength: Double) -> Int
 }
 
 extension DiffusionScheduler {
@@ -33,7 +35,7 @@ extension DiffusionScheduler {
         return step(modelOutput: modelOutput, sample: sample, stepIndex: stepIndex, noise: noise)
     }
 
-    /// The first step img2img runs for `strength` in [0, 1] (1: all steps, from pure noise).
+    /// diffusers' img2img rule (StableDiffusionImg2ImgPipeline.get_timesteps).
     public func startIndex(strength: Double) -> Int { NoiseSchedule.startIndex(steps: timesteps.count, strength: strength) }
 }
 
@@ -65,15 +67,17 @@ public enum SchedulerKind: String, Sendable, CaseIterable {
     }
 
     /// This kind's scheduler for `steps` inference steps under `configuration` (a model's
-    /// scheduler_config.json; `source` names it in errors).
-    public func make(configuration: SchedulerConfiguration, steps: Int, source: String = "scheduler config") throws -> any DiffusionScheduler {
+    /// scheduler_config.json; `source` names it in errors). `strength` is img2img's: only LCM picks
+    /// its timesteps by it; the others start at `startIndex(strength:)`.
+    public func make(configuration: SchedulerConfiguration, steps: Int, strength: Double = 1,
+                     source: String = "scheduler config") throws -> any DiffusionScheduler {
         switch self {
         case .ddpm: return try DDPMScheduler(configuration: configuration, steps: steps, source: source)
         case .ddim: return try DDIMScheduler(configuration: configuration, steps: steps, source: source)
         case .euler: return try EulerScheduler(configuration: configuration, steps: steps, source: source)
         case .eulerAncestral: return try EulerAncestralScheduler(configuration: configuration, steps: steps, source: source)
         case .dpmSolver2M: return try DPMSolverMultistepScheduler(configuration: configuration, steps: steps, source: source)
-        case .lcm: return try LCMScheduler(configuration: configuration, steps: steps, source: source)
+        case .lcm: return try LCMScheduler(configuration: configuration, steps: steps, strength: strength, source: source)
         }
     }
 

@@ -11,16 +11,30 @@ public struct LCMScheduler: DiffusionScheduler {
     public let schedule: NoiseSchedule
     let steps: [Int]
 
-    /// A scheduler for `steps` inference steps (at most original_inference_steps).
-    public init(configuration: SchedulerConfiguration, steps: Int, source: String = "scheduler config") throws {
+    /// A scheduler for `steps` inference steps (at most original_inference_steps). For img2img,
+    /// `strength` < 1 keeps only the first strength · original_inference_steps steps of the
+    /// distillation schedule to pick from, as diffusers' LCM img2img pipeline does; the run then
+    /// starts at step 0 from the image noised to the first timestep.
+    public init(configuration: SchedulerConfiguration, steps: Int, strength: Double = 1, source: String = "scheduler config") throws {
         settings = try configuration.settings(for: .lcm, source: source)
-        try SchedulerKind.checkSteps(steps, settings, limit: settings.originalInferenceSteps)
-        schedule = NoiseSchedule(settings)
+        guard strength > 0 && strength <= 1 else {
+            throw ImagingError.invalidRequest(option: "--strength", value: "\(strength)", reason: "must be in (0, 1]")
+        }
         let k = settings.trainSteps / settings.originalInferenceSteps
-        let origin = (1...settings.originalInferenceSteps).reversed().map { $0 * k - 1 }
+        let available = Int(Double(settings.originalInferenceSteps) * strength)
+        try SchedulerKind.checkSteps(steps, settings, limit: available)
+        schedule = NoiseSchedule(settings)
+        self.strength = strength
+        let origin = (1...available).reversed().map { $0 * k - 1 }
         // np.floor(np.linspace(0, len, steps, endpoint=False)): evenly spread picks, earliest first.
         self.steps = (0..<steps).map { origin[Int((Double($0) * (Double(origin.count) / Double(steps))).rounded(.down))] }
     }
+
+    /// The img2img strength the timesteps were picked for (1: text-to-image).
+    public let strength: Double
+
+    /// LCM builds the strength into its timesteps, so img2img always starts at step 0.
+    public func startIndex(strength: Double) -> Int { 0 }
 
     public var timesteps: [Float] { steps.map(Float.init) }
     public var initNoiseSigma: Float { 1 }
