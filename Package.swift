@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "AIGCKernels", dependencies: ["CKernels", "COpenBLAS"], swiftSettings: fastSwift),
         .target(name: "AIGCTensor", dependencies: ["AIGCKernels", "CKernels"]),
         .target(name: "AIGCFormats", dependencies: ["AIGCTensor", "CKernels", "CZlib"]),
-        .target(name: "AIGCTokenizers"),
+        .target(name: "AIGCTokenizers", dependencies: ["CZlib"], resources: [.copy("Resources/clip")]),
         .target(name: "AIGCLayers", dependencies: ["AIGCTensor", "AIGCKernels", "CKernels"], swiftSettings: fastSwift),
         .target(name: "AIGCSampling", swiftSettings: fastSwift),
         .target(name: "AIGCModels", dependencies: ["AIGCLayers", "AIGCTensor"]),

@@ -14,6 +14,10 @@ public enum ImagingError: Error, CustomStringConvertible, Sendable, Equatable {
     case outputFolderMissing(path: String)
     /// The visible label cannot be drawn legibly on an image this small.
     case labelDoesNotFit(width: Int, height: Int, needed: Int)
+    /// A scheduler configuration (diffusers' scheduler_config.json) with a value aigc cannot use.
+    case invalidSchedulerConfiguration(source: String, field: String, value: String, reason: String)
+    /// `--scheduler` names no scheduler aigc has.
+    case unknownScheduler(name: String, known: [String])
 
     public var description: String {
         switch self {
@@ -30,6 +34,10 @@ public enum ImagingError: Error, CustomStringConvertible, Sendable, Equatable {
             return "\(path): the output folder does not exist; create it first or choose another -o path"
         case let .labelDoesNotFit(width, height, needed):
             return "a \(width)x\(height) image is too small for a legible visible label (needs \(needed) pixels of width); generate more images or leave out --label"
+        case let .invalidSchedulerConfiguration(source, field, value, reason):
+            return "\(source): scheduler setting \(field) = \(value) cannot be used: \(reason)"
+        case let .unknownScheduler(name, known):
+            return "unknown scheduler '\(name)'; choose one of \(known.joined(separator: ", "))"
         }
     }
 }
