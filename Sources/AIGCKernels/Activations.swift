@@ -27,3 +27,8 @@ public func relu(_ x: FloatPointer, count n: Int) {
 public func leakyReLU(_ x: FloatPointer, count n: Int, slope: Float) {
     for i in 0..<n { x[i] = x[i] >= 0 ? x[i] : x[i] * slope }
 }
+
+/// out[i] = hidden[i] * gelu(gate[i]), erf form (GEGLU); `out` may be `hidden`.
+public func geglu(into out: FloatPointer, hidden: ConstFloatPointer, gate: ConstFloatPointer, count n: Int) {
+    aigc_geglu_f32(out, hidden, gate, Int64(n))
+}

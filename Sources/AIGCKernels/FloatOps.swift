@@ -50,6 +50,14 @@ public func add(into y: FloatPointer, _ x: ConstFloatPointer, count n: Int) {
     while i < n { y[i] += x[i]; i += 1 }
 }
 
+/// y[i] += a.
+public func addScalar(_ a: Float, into y: FloatPointer, count n: Int) {
+    let va = SIMD8<Float>(repeating: a)
+    var i = 0
+    while i + 8 <= n { store8(y, i, load8(UnsafePointer(y), i) + va); i += 8 }
+    while i < n { y[i] += a; i += 1 }
+}
+
 /// y[i] *= a.
 public func scale(_ y: FloatPointer, by a: Float, count n: Int) {
     for i in 0..<n { y[i] *= a }
@@ -62,21 +70,37 @@ public func rmsNorm(into y: FloatPointer, _ x: ConstFloatPointer, weight: ConstF
     for i in 0..<n { y[i] = x[i] * inv * weight[i] }
 }
 
-/// y = (x - mean) / sqrt(var + eps) * weight + bias.
+/// y = (x - mean) / sqrt(var + eps) * weight + bias. Eight float lanes per pass (the image
+/// transformers normalise millions of token values per step); `y` may be `x`.
 public func layerNorm(into y: FloatPointer, _ x: ConstFloatPointer, weight: ConstFloatPointer?, bias: ConstFloatPointer?,
                       count n: Int, eps: Float) {
-    var mean: Float = 0
-    for i in 0..<n { mean += x[i] }
-    mean /= Float(n)
-    var variance: Float = 0
-    for i in 0..<n { let d = x[i] - mean; variance += d * d }
+    var acc = SIMD8<Float>()
+    var i = 0
+    while i + 8 <= n { acc += load8(x, i); i += 8 }
+    var total = acc.sum()
+    while i < n { total += x[i]; i += 1 }
+    let mean = total / Float(n)
+    let vm = SIMD8<Float>(repeating: mean)
+    acc = SIMD8<Float>()
+    i = 0
+    while i + 8 <= n { let d = load8(x, i) - vm; acc.addProduct(d, d); i += 8 }
+    var variance = acc.sum()
+    while i < n { let d = x[i] - mean; variance += d * d; i += 1 }
     variance /= Float(n)
     let inv = 1 / (variance + eps).squareRoot()
-    for i in 0..<n {
+    let vi = SIMD8<Float>(repeating: inv), one = SIMD8<Float>(repeating: 1), zero = SIMD8<Float>()
+    i = 0
+    while i + 8 <= n {
+        let w = weight.map { load8($0, i) } ?? one, b = bias.map { load8($0, i) } ?? zero
+        store8(y, i, ((load8(x, i) - vm) * vi) * w + b)
+        i += 8
+    }
+    while i < n {
         var v = (x[i] - mean) * inv
         if let weight { v *= weight[i] }
         if let bias { v += bias[i] }
         y[i] = v
+        i += 1
     }
 }
 
@@ -98,7 +122,7 @@ public func geluTanh(_ x: FloatPointer, count n: Int) {
 
 /// x = gelu(x), exact (erf) form.
 public func geluErf(_ x: FloatPointer, count n: Int) {
-    for i in 0..<n { x[i] = 0.5 * x[i] * (1 + erff(x[i] * 0.7071067811865476)) }
+    aigc_gelu_erf_f32(x, Int64(n))
 }
 
 /// How the rotary embedding pairs the dimensions of a head.

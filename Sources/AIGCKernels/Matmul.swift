@@ -23,3 +23,13 @@ public func matmulTransposedA(into c: FloatPointer, _ a: ConstFloatPointer, _ b:
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k),
                 1, a, Int32(lda ?? m), b, Int32(ldb ?? n), accumulate ? 1 : 0, c, Int32(ldc ?? n))
 }
+
+/// C[m, n] = alpha · op(A) · op(B) (+ C when `accumulate`), row-major, where op transposes when asked:
+/// A is [m, k] (or [k, m] transposed), B is [k, n] (or [n, k] transposed). The general form, for
+/// products whose operands are read in other layouts (channel-major images against token rows,
+/// attention scores scaled by 1/sqrt(d)).
+public func gemm(into c: FloatPointer, _ a: ConstFloatPointer, transposeA: Bool, _ b: ConstFloatPointer, transposeB: Bool,
+                 m: Int, n: Int, k: Int, lda: Int, ldb: Int, ldc: Int, alpha: Float = 1, accumulate: Bool = false) {
+    cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), accumulate ? 1 : 0, c, Int32(ldc))
+}

@@ -24,6 +24,11 @@ public protocol WeightSource: Sendable {
     var sourceName: String { get }
     var tensorNames: [String] { get }
     func tensorIfPresent(_ name: String) -> Tensor?
+    /// The tensor; throws `missing` naming it in full (requirements, so that a scoped view reports the
+    /// whole name and a synthetic source can make a tensor of the asked shape).
+    func tensor(_ name: String) throws -> Tensor
+    /// The tensor, checked to have exactly `shape`.
+    func tensor(_ name: String, shape: [Int]) throws -> Tensor
 }
 
 extension WeightSource {
@@ -57,6 +62,8 @@ public struct ScopedWeights: WeightSource {
         base.tensorNames.filter { $0.hasPrefix(prefix + ".") }.map { String($0.dropFirst(prefix.count + 1)) }
     }
     public func tensorIfPresent(_ name: String) -> Tensor? { base.tensorIfPresent(prefix + "." + name) }
+    public func tensor(_ name: String) throws -> Tensor { try base.tensor(prefix + "." + name) }
+    public func tensor(_ name: String, shape: [Int]) throws -> Tensor { try base.tensor(prefix + "." + name, shape: shape) }
     public func scoped(_ next: String) -> ScopedWeights { ScopedWeights(base: base, prefix: prefix + "." + next) }
 }
 

@@ -154,3 +154,46 @@ void aigc_tanh_f32(float *x, int64_t n) {
     if (aigc_simd_level() >= AIGC_SIMD_AVX2) { tanh_avx2(x, n); return; }
     for (int64_t i = 0; i < n; i++) x[i] = tanhf(x[i]);
 }
+
+// gelu(x) = 0.5 x (1 + erf(x / sqrt 2)) (PyTorch's exact GELU). With a = |x| / sqrt 2, erfc(a) comes
+// from Abramowitz & Stegun 7.1.26 (absolute error < 1.5e-7): q = t (a1 + t (a2 + ...)) exp(-a^2),
+// t = 1 / (1 + p a); then gelu(x) = x - x q / 2 for x >= 0 and x q / 2 below, so the negative side
+// is computed as the small erfc it is rather than as 1 - erf. The scalar twin uses libm's erff.
+AVX2 static inline __m256 gelu_erf256(__m256 v) {
+    const __m256 a = _mm256_mul_ps(_mm256_andnot_ps(_mm256_set1_ps(-0.0f), v), _mm256_set1_ps(0.7071067811865476f));
+    const __m256 t = _mm256_div_ps(_mm256_set1_ps(1.0f), _mm256_fmadd_ps(_mm256_set1_ps(0.3275911f), a, _mm256_set1_ps(1.0f)));
+    __m256 p = _mm256_set1_ps(1.061405429f);
+    p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(-1.453152027f));
+    p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(1.421413741f));
+    p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(-0.284496736f));
+    p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(0.254829592f));
+    const __m256 q = _mm256_mul_ps(_mm256_mul_ps(p, t), exp256(_mm256_mul_ps(_mm256_sub_ps(_mm256_setzero_ps(), a), a)));
+    const __m256 r = _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(0.5f), v), q);
+    return _mm256_blendv_ps(_mm256_sub_ps(v, r), r, v);  // the sign bit of v picks r
+}
+
+static inline float gelu_erf_scalar(float x) { return 0.5f * x * (1.0f + erff(x * 0.7071067811865476f)); }
+
+AVX2 static void gelu_erf_avx2(float *x, int64_t n) {
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, gelu_erf256(_mm256_loadu_ps(x + i)));
+    for (; i < n; i++) x[i] = gelu_erf_scalar(x[i]);
+}
+
+void aigc_gelu_erf_f32(float *x, int64_t n) {
+    if (aigc_simd_level() >= AIGC_SIMD_AVX2) { gelu_erf_avx2(x, n); return; }
+    for (int64_t i = 0; i < n; i++) x[i] = gelu_erf_scalar(x[i]);
+}
+
+AVX2 static void geglu_avx2(float *out, const float *hidden, const float *gate, int64_t n) {
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        _mm256_storeu_ps(out + i, _mm256_mul_ps(_mm256_loadu_ps(hidden + i), gelu_erf256(_mm256_loadu_ps(gate + i))));
+    }
+    for (; i < n; i++) out[i] = hidden[i] * gelu_erf_scalar(gate[i]);
+}
+
+void aigc_geglu_f32(float *out, const float *hidden, const float *gate, int64_t n) {
+    if (aigc_simd_level() >= AIGC_SIMD_AVX2) { geglu_avx2(out, hidden, gate, n); return; }
+    for (int64_t i = 0; i < n; i++) out[i] = hidden[i] * gelu_erf_scalar(gate[i]);
+}

@@ -120,17 +120,18 @@ public final class SafetensorsFile: WeightSource, @unchecked Sendable {
     }
 }
 
-/// A Hugging Face model folder: `model.safetensors`, or shards listed in `model.safetensors.index.json`.
+/// A Hugging Face model folder: `model.safetensors`, or shards listed in `model.safetensors.index.json`
+/// (another stem for diffusers components: `diffusion_pytorch_model.safetensors`).
 public struct SafetensorsFolder: WeightSource {
     public let path: String
     private let files: [SafetensorsFile]
     private let owner: [String: Int]
 
-    public init(path: String) throws {
+    public init(path: String, stem: String = "model") throws {
         self.path = path
         let fm = FileManager.default
-        let index = (path as NSString).appendingPathComponent("model.safetensors.index.json")
-        let single = (path as NSString).appendingPathComponent("model.safetensors")
+        let index = (path as NSString).appendingPathComponent(stem + ".safetensors.index.json")
+        let single = (path as NSString).appendingPathComponent(stem + ".safetensors")
         if fm.fileExists(atPath: index) {
             guard let data = fm.contents(atPath: index),
                   let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
@@ -149,7 +150,7 @@ public struct SafetensorsFolder: WeightSource {
             files = [try SafetensorsFile(path: single)]
             owner = Dictionary(uniqueKeysWithValues: files[0].tensors.keys.map { ($0, 0) })
         } else {
-            throw FormatError.missingFile(path: single, hint: "A Hugging Face model folder needs model.safetensors or model.safetensors.index.json.")
+            throw FormatError.missingFile(path: single, hint: "A Hugging Face model folder needs \(stem).safetensors or \(stem).safetensors.index.json.")
         }
     }
 

@@ -71,10 +71,24 @@ public struct Conv2d: @unchecked Sendable {
 
     /// y = conv(x) + bias: [N, in, H, W] -> [N, out, H', W'].
     public func forward(_ x: ImageTensor, pool: ComputePool = .shared) -> ImageTensor {
-        precondition(x.channels == inChannels, "conv2d \(weight.name) takes \(inChannels) channels, got \(x.channels)")
         let (outHeight, outWidth) = geometry.outputSize(height: x.height, width: x.width)
         precondition(outHeight > 0 && outWidth > 0, "conv2d \(weight.name): a \(x.height)x\(x.width) input is smaller than the window")
         var y = ImageTensor(batch: x.batch, channels: outChannels, height: outHeight, width: outWidth)
+        run(x, into: &y, accumulate: false, pool: pool)
+        return y
+    }
+
+    /// y += conv(x) + bias, for a residual connection: the product accumulates into y, with no
+    /// temporary and no separate addition pass. y must have the output's shape.
+    public func forward(_ x: ImageTensor, addingTo y: inout ImageTensor, pool: ComputePool = .shared) {
+        let (outHeight, outWidth) = geometry.outputSize(height: x.height, width: x.width)
+        precondition(y.shape == [x.batch, outChannels, outHeight, outWidth], "conv2d \(weight.name): the sum has shape \(y.shape)")
+        run(x, into: &y, accumulate: true, pool: pool)
+    }
+
+    private func run(_ x: ImageTensor, into y: inout ImageTensor, accumulate: Bool, pool: ComputePool) {
+        precondition(x.channels == inChannels, "conv2d \(weight.name) takes \(inChannels) channels, got \(x.channels)")
+        let (outHeight, outWidth) = (y.height, y.width)
         let g = geometry, mode = paddingMode, groups = groups, inChannels = inChannels, outChannels = outChannels
         let channelsPerGroup = inChannels / groups, outPerGroup = outChannels / groups
         let patchRows = channelsPerGroup * g.kernelArea, positions = outHeight * outWidth
@@ -93,7 +107,13 @@ public struct Conv2d: @unchecked Sendable {
                     let image = input + (n * inChannels + group * channelsPerGroup) * height * width
                     let out = output + (n * outChannels + group * outPerGroup) * positions + columns.lowerBound
                     if let b {
-                        for o in 0..<outPerGroup { (out + o * positions).update(repeating: b[group * outPerGroup + o], count: columns.count) }
+                        for o in 0..<outPerGroup {
+                            if accumulate {
+                                addScalar(b[group * outPerGroup + o], into: out + o * positions, count: columns.count)
+                            } else {
+                                (out + o * positions).update(repeating: b[group * outPerGroup + o], count: columns.count)
+                            }
+                        }
                     }
                     var patches = image + columns.lowerBound, stride = positions
                     if let scratch {
@@ -105,10 +125,9 @@ public struct Conv2d: @unchecked Sendable {
                     }
                     // [outPerGroup, patchRows] · [patchRows, columns] into rows `positions` apart.
                     matmul(into: out, w + group * outPerGroup * patchRows, patches, m: outPerGroup, n: columns.count, k: patchRows,
-                           ldb: stride, ldc: positions, accumulate: b != nil)
+                           ldb: stride, ldc: positions, accumulate: accumulate || b != nil)
                 }
             }
         }
-        return y
     }
 }

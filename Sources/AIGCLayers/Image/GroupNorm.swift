@@ -33,8 +33,9 @@ public struct GroupNorm: @unchecked Sendable {
         self.bias = bias?.toFloat32()
     }
 
-    /// Normalises `x` in place. Tasks are (image, group) pairs.
-    public func forward(_ x: inout ImageTensor, pool: ComputePool = .shared) {
+    /// Normalises `x` in place, then applies `activation` (GroupNorm + SiLU of the diffusion blocks)
+    /// to each group while it is still in cache. Tasks are (image, group) pairs.
+    public func forward(_ x: inout ImageTensor, activation: ImageActivation? = nil, pool: ComputePool = .shared) {
         precondition(x.channels == channels, "group norm of \(channels) channels got \(x.channels)")
         let perGroup = channels / groups, planeSize = x.planeSize, groups = groups, eps = eps
         let size = perGroup * planeSize, batch = x.batch
@@ -54,6 +55,7 @@ public struct GroupNorm: @unchecked Sendable {
                         shift[c] = biasC - mean * inverse * weightC
                     }
                     channelAffine(into: p, p, scale: scale, shift: shift, channels: perGroup, planeSize: planeSize)
+                    activation?.apply(p, count: size)
                 }
             }
         }

@@ -52,5 +52,16 @@ public struct ImageTensor: Sendable, Equatable {
     public func withPointer<R>(_ body: (ConstFloatPointer) throws -> R) rethrows -> R {
         try values.withUnsafeBufferPointer { try body($0.baseAddress!) }
     }
-}
 
+    /// [a, b] along the channels (torch.cat(dim=1)): [N, Ca + Cb, H, W], as U-Net up blocks join a skip connection.
+    public static func concatenatingChannels(_ a: ImageTensor, _ b: ImageTensor) -> ImageTensor {
+        precondition(a.batch == b.batch && a.height == b.height && a.width == b.width, "cannot concatenate \(a.shape) and \(b.shape)")
+        var values = [Float]()
+        values.reserveCapacity(a.count + b.count)
+        for n in 0..<a.batch {
+            values.append(contentsOf: a.values[(n * a.imageSize)..<((n + 1) * a.imageSize)])
+            values.append(contentsOf: b.values[(n * b.imageSize)..<((n + 1) * b.imageSize)])
+        }
+        return ImageTensor(batch: a.batch, channels: a.channels + b.channels, height: a.height, width: a.width, values: values)
+    }
+}

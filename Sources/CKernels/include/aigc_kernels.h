@@ -96,6 +96,10 @@ float aigc_softmax_f32(float *x, int64_t n);
 void aigc_swiglu_f32(float *gate, const float *up, int64_t n);
 /// x = gelu(x), tanh form (GPT-2's gelu_new).
 void aigc_gelu_tanh_f32(float *x, int64_t n);
+/// x = gelu(x), exact (erf) form (PyTorch's default nn.GELU).
+void aigc_gelu_erf_f32(float *x, int64_t n);
+/// out[i] = hidden[i] * gelu(gate[i]) (erf form; the GEGLU feed-forward of latent diffusion). `out` may be `hidden`.
+void aigc_geglu_f32(float *out, const float *hidden, const float *gate, int64_t n);
 /// x = x * sigmoid(x) (SiLU, "swish").
 void aigc_silu_f32(float *x, int64_t n);
 /// x = 1 / (1 + exp(-x)).

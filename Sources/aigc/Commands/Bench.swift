@@ -18,6 +18,9 @@ struct Bench: ParsableCommand {
     @Flag(help: "Measure the matrix-vector kernels alone (GB/s of weights per type) instead of a model.") var kernels = false
     @Flag(help: "Also measure memory bandwidth (STREAM triad) and report decode speed as a fraction of the bound it sets.") var bandwidth = false
     @Flag(name: .customLong("conv"), help: "Measure Conv2d (im2col + sgemm) in GFLOPS against cblas_sgemm of the same shape.") var convolution = false
+    @Flag(help: "Time one SD 1.5 U-Net evaluation of a guidance batch of 2 latents (random weights, built in memory).") var unet = false
+    @Flag(help: "Time one SD 1.5 VAE decode (random weights, built in memory).") var vae = false
+    @Option(help: "Image sizes for --unet and --vae, comma-separated (multiples of 64).") var size: String = "512"
 
     static func list(_ text: String, _ name: String) throws -> [Int] {
         let values = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
@@ -28,11 +31,13 @@ struct Bench: ParsableCommand {
     func validate() throws {
         if repetitions < 1 { throw ValidationError("--repetitions must be >= 1") }
         if try Self.list(threads, "--threads").contains(where: { $0 < 1 || $0 > 256 }) { throw ValidationError("--threads must be 1...256") }
+        if try Self.list(size, "--size").contains(where: { $0 < 64 || $0 % 64 != 0 }) { throw ValidationError("--size values must be multiples of 64") }
     }
 
     func run() throws {
         if kernels { return try runKernels() }
         if convolution { return try runConvolution() }
+        if unet || vae { return try runDiffusion() }
         let (path, installed) = try ModelStore().resolve(model)
         let prompts = try Self.list(prompt, "--n-prompt").filter { $0 > 0 }
         let gens = try Self.list(generate, "--n-gen").filter { $0 > 0 }
@@ -94,6 +99,29 @@ struct Bench: ParsableCommand {
                 if !json {
                     writeOut(String(format: "| %@ | %d | %d x %d x %d | %.2f | %.1f (%.1f) | %.1f (%.1f) |\n", r.shape, r.threads, r.m, r.n, r.k,
                                     r.milliseconds, r.gigaflops, r.bestGigaflops, r.sgemmGigaflops, r.sgemmBestGigaflops))
+                }
+            }
+        }
+        if json { writeOut(try jsonLine(results) + "\n") }
+    }
+
+    /// Seconds per SD 1.5 U-Net evaluation (batch 2) and VAE decode, per size and thread count.
+    func runDiffusion() throws {
+        var results: [DiffusionTiming] = []
+        if !json { writeOut("| model | size | batch | threads | median s | best s | TFLOP | GFLOPS (best) | build s |\n|---|---|---|---|---|---|---|---|---|\n") }
+        for t in try Self.list(threads, "--threads") {
+            for side in try Self.list(size, "--size") {
+                var runs: [() throws -> DiffusionTiming] = []
+                if unet { runs.append { try DiffusionBenchmark.unet(size: side, threads: t, repetitions: repetitions) } }
+                if vae { runs.append { try DiffusionBenchmark.vaeDecode(size: side, threads: t, repetitions: repetitions) } }
+                for run in runs {
+                    let r = try run()
+                    results.append(r)
+                    if Profiler.enabled { writeErr("profile of \(r.model) \(r.size) on \(t) threads (AIGC_PROFILE, all timed runs):\n" + Profiler.report() + "\n") }
+                    if !json {
+                        writeOut(String(format: "| %@ | %d | %d | %d | %.2f | %.2f | %.3f | %.1f | %.1f |\n", r.model, r.size, r.batch, r.threads, r.seconds,
+                                        r.bestSeconds, r.teraflops, r.teraflops * 1e3 / r.bestSeconds, r.buildSeconds))
+                    }
                 }
             }
         }
