@@ -43,7 +43,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "AIGCImaging", dependencies: [
-            "AIGCModels", "AIGCLayers", "AIGCFormats", "AIGCSampling", "AIGCTensor", "AIGCKernels",
+            "AIGCModels", "AIGCLayers", "AIGCFormats", "AIGCSampling", "AIGCTensor", "AIGCKernels", "AIGCTokenizers",
             .product(name: "Crypto", package: "swift-crypto"),
         ], exclude: ["README.md"]),
         .target(name: "AIGCStore", dependencies: [

@@ -12,6 +12,8 @@ public enum ImageArchitecture: String, CaseIterable, Sendable {
     case vae
     /// Toy DDPM of minDiffusion for MNIST (ddpm/ddpm_mnist.pth).
     case ddpm
+    /// Stable Diffusion 1.x/2.x latent diffusion (a diffusers folder or a single-file checkpoint).
+    case sd
 
     struct Entry: Sendable {
         let matches: @Sendable (any WeightSource) -> Bool
@@ -22,6 +24,10 @@ public enum ImageArchitecture: String, CaseIterable, Sendable {
         .dcgan: Entry(matches: DCGANGenerator.matches) { w, p in GANPipeline(try DCGANGenerator(configuration: DCGANConfiguration(weights: w), weights: w, pool: p)) },
         .vae: Entry(matches: MNISTVAE.matches) { w, p in VAEPipeline(try MNISTVAE(configuration: MNISTVAEConfiguration(weights: w), weights: w, pool: p)) },
         .ddpm: Entry(matches: ToyDDPM.matches) { w, p in DDPMPipeline(try ToyDDPM(configuration: ToyDDPMConfiguration(weights: w), weights: w, pool: p)) },
+        // A Stable Diffusion model is several components, never one PyTorch state dict of these.
+        .sd: Entry(matches: { _ in false }) { _, _ in
+            throw TensorError.missing(name: "unet", source: "a PyTorch state dict (give a diffusers folder or a .safetensors checkpoint)")
+        },
     ]
 
     /// The architecture whose tensors `weights` holds, if any.

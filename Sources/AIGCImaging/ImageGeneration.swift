@@ -113,11 +113,14 @@ public enum ImageGeneration {
                             values: Array(images.values[n * size..<(n + 1) * size]))
             }
         }
+        // An edit of a labelled image names the original (PROVENANCE.md: the chain of AI edits stays visible).
+        let source = try request.initImage.flatMap { try PNGReader.read(path: $0).aigcLabel()?.produceID }
         var pictures: [PNGImage] = [], labels: [AIGCLabel] = []
         for batch in batches {
             var picture = ImageGrid.tile(batch)
-            let provenance = ImageProvenance(request: request, modelPath: model.path, modelDigest: model.digest,
+            var provenance = ImageProvenance(request: request, modelPath: model.path, modelDigest: model.digest,
                                              architecture: model.architecture.rawValue, count: batch.batch, steps: steps, timestamp: started)
+            provenance.sourceProduceID = source
             labels.append(try LabeledImage.label(&picture, provenance: provenance, visible: visibleLabel))
             pictures.append(picture)
         }

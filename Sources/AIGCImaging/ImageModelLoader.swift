@@ -22,6 +22,15 @@ public enum ImageModelLoader {
     /// Loads the checkpoint at `path`. `architecture` overrides the detection from tensor names;
     /// a checkpoint that does not hold it fails with `ImagingError.architectureMismatch`.
     public static func load(path: String, architecture: ImageArchitecture? = nil, pool: ComputePool = .shared) throws -> LoadedImageModel {
+        if DiffusersFolder.looksLikeFolder(path) {
+            if let architecture, architecture != .sd {
+                throw ImagingError.architectureMismatch(path: path, requested: architecture.rawValue, detected: "sd",
+                                                        reason: "it is a diffusers folder (Stable Diffusion)")
+            }
+            configureBLASSingleThreaded()
+            return LoadedImageModel(pipeline: try StableDiffusionLoader.load(folder: path, pool: pool), path: path,
+                                    digest: try StableDiffusionLoader.digest(folder: path))
+        }
         let file = try MappedFile(path: path)
         let checkpoint = try PyTorchCheckpoint(file: file)
         let detected = ImageArchitecture.detect(checkpoint)

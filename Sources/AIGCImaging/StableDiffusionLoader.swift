@@ -1,0 +1,58 @@
+// Opening a Stable Diffusion model: a diffusers folder (model_index.json, unet/, vae/, text_encoder/,
+// tokenizer/, scheduler/). The tokenizer falls back to the CLIP vocabulary aigc ships and the
+// scheduler to SD 1.5's training schedule when the folder lacks them, as SD 1.x checkpoints all
+// share both. The digest covers every weight file, so the record names exactly these weights.
+import AIGCFormats
+import AIGCKernels
+import AIGCModels
+import AIGCTokenizers
+import Crypto
+import Foundation
+
+enum StableDiffusionLoader {
+    /// The pipeline of a diffusers folder.
+    static func load(folder path: String, pool: ComputePool) throws -> StableDiffusionPipeline {
+        let folder = try DiffusersFolder(path: path)
+        let textConfig = try folder.decode(CLIPTextConfiguration.self, "text_encoder")
+        let textEncoder = try CLIPTextModel(configuration: textConfig, weights: folder.weights("text_encoder"), pool: pool)
+        return try StableDiffusionPipeline(tokenizer: tokenizer(folder), textEncoder: textEncoder, unet: folder.unet(pool: pool),
+                                           vae: folder.vae(pool: pool), schedulerConfiguration: scheduler(folder), source: path)
+    }
+
+    /// tokenizer/vocab.json + merges.txt when present (SD 2.x pads with "!"), else the bundled vocabulary.
+    static func tokenizer(_ folder: DiffusersFolder) throws -> CLIPTokenizer {
+        let dir = folder.componentPath("tokenizer") as NSString
+        guard let vocab = FileManager.default.contents(atPath: dir.appendingPathComponent("vocab.json")),
+              let merges = FileManager.default.contents(atPath: dir.appendingPathComponent("merges.txt")) else {
+            return try CLIPTokenizer.bundled()
+        }
+        var padding: Int?
+        if let data = FileManager.default.contents(atPath: dir.appendingPathComponent("tokenizer_config.json")),
+           let config = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any], let pad = config["pad_token"] as? String,
+           let map = (try? JSONSerialization.jsonObject(with: vocab)) as? [String: Int] {
+            padding = map[pad]
+        }
+        return try CLIPTokenizer(vocabularyJSON: vocab, mergesText: String(decoding: merges, as: UTF8.self), padding: padding,
+                                 source: dir as String)
+    }
+
+    /// scheduler/scheduler_config.json, else SD 1.5's.
+    static func scheduler(_ folder: DiffusersFolder) throws -> SchedulerConfiguration {
+        let file = (folder.componentPath("scheduler") as NSString).appendingPathComponent("scheduler_config.json")
+        guard let data = FileManager.default.contents(atPath: file) else { return .stableDiffusion15 }
+        return try SchedulerConfiguration.decode(data, source: file)
+    }
+
+    /// "sha256:<hex>" over the sorted relative paths and bytes of every .safetensors file under `path`.
+    static func digest(folder path: String) throws -> String {
+        let files = (FileManager.default.enumerator(atPath: path)?.allObjects as? [String] ?? [])
+            .filter { $0.hasSuffix(".safetensors") }.sorted()
+        var hasher = SHA256()
+        for file in files {
+            hasher.update(data: Data(file.utf8))
+            let mapped = try MappedFile(path: (path as NSString).appendingPathComponent(file))
+            hasher.update(data: mapped.bytes)
+        }
+        return "sha256:" + hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+}
