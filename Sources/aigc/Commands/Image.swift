@@ -1,6 +1,6 @@
-// aigc image: generate a grid of images with an image checkpoint and write it as a labelled PNG.
-// The Stable Diffusion options are parsed already so scripts can pass them; the MNIST models
-// reject each one with "not supported for this architecture".
+// aigc image: generate a grid of images with an image model and write it as a labelled PNG. Every
+// architecture takes the same options; each rejects, by name, those it cannot use (the MNIST
+// models are unconditional, so they refuse a prompt, guidance, a scheduler or an init image).
 import AIGCGeneration
 import AIGCImaging
 import AIGCKernels
@@ -11,24 +11,24 @@ import Foundation
 struct ImageCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "image",
-        abstract: "Generate images (DCGAN, MNIST VAE, toy DDPM) into one PNG grid carrying the AIGC label.")
+        abstract: "Generate images (Stable Diffusion, DCGAN, MNIST VAE, toy DDPM) into one PNG grid carrying the AIGC label.")
 
-    @Option(name: [.short, .customLong("model")], help: "Path of the image checkpoint (.pth).") var model: String
-    @Option(help: "Architecture: dcgan, vae or ddpm (default: detected from the checkpoint's tensor names).") var arch: String?
+    @Option(name: [.short, .customLong("model")], help: "Image model: a diffusers folder or SD .safetensors checkpoint (Stable Diffusion), or a .pth checkpoint.") var model: String
+    @Option(help: "Architecture: sd, dcgan, vae or ddpm (default: detected from the model).") var arch: String?
     @Option(name: .customShort("n"), help: "Number of images, tiled into a square-ish grid (1...\(ImageRequest.maxCount)).") var count: Int = 16
     @Option(help: "Random seed (same seed, same images). Default: random, printed at the end.") var seed: UInt64?
-    @Option(help: "Denoising steps (the toy DDPM runs its schedule's 10; one-shot generators take none).") var steps: Int?
+    @Option(help: "Denoising steps (Stable Diffusion: 20; the toy DDPM runs its schedule's 10; one-shot generators take none).") var steps: Int?
     @Flag(help: "Draw a visible \"AI生成 / AI-generated\" mark in the bottom-right corner.") var label = false
     @Option(name: [.short, .customLong("output")], help: "Output PNG path.") var output: String
     @Option(name: [.short, .customLong("threads")], help: "Threads to compute with (default: all CPUs this process may use).") var threads: Int?
     @Flag(help: "Print one JSON object describing the result.") var json = false
 
     // Text-to-image and image-to-image settings (Stable Diffusion checkpoints).
-    @Option(help: "Sampler of diffusion models (ddim, euler, ...).") var scheduler: String?
-    @Option(help: "Classifier-free guidance scale.") var cfg: Float?
+    @Option(help: "Sampler: ddpm, ddim, euler, euler-a, dpm++2m (default) or lcm.") var scheduler: String?
+    @Option(help: "Classifier-free guidance scale (default 7.5; 1 or less turns it off).") var cfg: Float?
     @Option(help: "Negative prompt.") var negative: String?
     @Option(name: .customLong("init"), help: "Image to start from (image-to-image).") var initImage: String?
-    @Option(help: "How far image-to-image departs from --init (0...1).") var strength: Float?
+    @Option(help: "How far image-to-image departs from --init (0...1, default 0.8).") var strength: Float?
     @Option(help: "Width of the generated images.") var width: Int?
     @Option(help: "Height of the generated images.") var height: Int?
     @Flag(name: .customLong("enhance-prompt"), help: "Have a text model rewrite the prompt into a detailed one first (both are recorded in the PNG).") var enhancePrompt = false
@@ -81,8 +81,8 @@ struct ImageCommand: ParsableCommand {
         let result = try ImageGeneration.run(job) { p in
             bar.update(done: Int64(p.step), total: Int64(p.totalSteps), force: p.step == p.totalSteps)
         }
-        let rate = Double(result.steps) / max(result.seconds, 1e-9)
-        writeErr(String(format: "[%@] %d image(s), %d step(s) in %.2f s, %.2f steps/s, %.1f images/s", result.architecture, result.count,
+        let rate = Double(result.steps * result.count) / max(result.seconds, 1e-9)
+        writeErr(String(format: "[%@] %d image(s), %d step(s) each, in %.2f s: %.2f steps/s, %.2f images/s", result.architecture, result.count,
                         result.steps, result.seconds, rate, Double(result.count) / max(result.seconds, 1e-9)))
         if json {
             writeOut(try jsonLine(result) + "\n")
