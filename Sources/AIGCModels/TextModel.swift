@@ -44,11 +44,13 @@ public struct Logits: Sendable {
     public func row(_ r: Int) -> ArraySlice<Float> { values[(r * columns)..<((r + 1) * columns)] }
 }
 
-/// Errors a forward step can report (bad input from callers; shapes are checked at load).
+/// Errors of the model layer: bad input to a forward step, or a checkpoint whose tensors fit no slot.
 public enum ModelError: Error, CustomStringConvertible, Sendable, Equatable {
     case contextOverflow(position: Int, contextLength: Int)
     case tokenOutOfRange(token: Int, vocabularySize: Int)
     case invalidConfiguration(String)
+    /// A checkpoint tensor that fits no slot of the architecture (e.g. an unknown name in a single-file SD checkpoint).
+    case unrecognizedTensor(name: String, source: String, reason: String)
 
     public var description: String {
         switch self {
@@ -58,6 +60,8 @@ public enum ModelError: Error, CustomStringConvertible, Sendable, Equatable {
             return "token id \(token) is outside the vocabulary (0..<\(vocab))"
         case let .invalidConfiguration(m):
             return "invalid model configuration: \(m)"
+        case let .unrecognizedTensor(name, source, reason):
+            return "\(source): tensor '\(name)' \(reason)"
         }
     }
 }
