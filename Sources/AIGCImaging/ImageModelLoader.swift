@@ -32,6 +32,19 @@ public enum ImageModelLoader {
                                     digest: try StableDiffusionLoader.digest(folder: path))
         }
         let file = try MappedFile(path: path)
+        if path.hasSuffix(".safetensors") {
+            let weights = try SafetensorsFile(path: path)
+            guard StableDiffusionCheckpoint.matches(tensorNames: weights.tensorNames) else {
+                throw ImagingError.unknownArchitecture(path: path, hint: "a .safetensors image model must be a single-file Stable Diffusion 1.x checkpoint "
+                                                       + "(model.diffusion_model.*, first_stage_model.*, cond_stage_model.*)")
+            }
+            if let architecture, architecture != .sd {
+                throw ImagingError.architectureMismatch(path: path, requested: architecture.rawValue, detected: "sd", reason: "it is a Stable Diffusion checkpoint")
+            }
+            configureBLASSingleThreaded()
+            return LoadedImageModel(pipeline: try StableDiffusionLoader.load(checkpoint: weights, source: path, pool: pool), path: path,
+                                    digest: LabeledImage.digest(of: file))
+        }
         let checkpoint = try PyTorchCheckpoint(file: file)
         let detected = ImageArchitecture.detect(checkpoint)
         guard let chosen = architecture ?? detected else {

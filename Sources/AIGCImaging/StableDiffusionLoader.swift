@@ -5,6 +5,7 @@
 import AIGCFormats
 import AIGCKernels
 import AIGCModels
+import AIGCTensor
 import AIGCTokenizers
 import Crypto
 import Foundation
@@ -17,6 +18,32 @@ enum StableDiffusionLoader {
         let textEncoder = try CLIPTextModel(configuration: textConfig, weights: folder.weights("text_encoder"), pool: pool)
         return try StableDiffusionPipeline(tokenizer: tokenizer(folder), textEncoder: textEncoder, unet: folder.unet(pool: pool),
                                            vae: folder.vae(pool: pool), schedulerConfiguration: scheduler(folder), source: path)
+    }
+
+    /// The pipeline of a single-file SD 1.x checkpoint (LDM names: model.diffusion_model.*,
+    /// first_stage_model.*, cond_stage_model.*), its layout read from the tensor shapes; the rest of
+    /// the configuration is SD 1.x's (v1-inference.yaml), which every such file shares.
+    static func load(checkpoint weights: any WeightSource, source: String, pool: ComputePool) throws -> StableDiffusionPipeline {
+        let checkpoint = try StableDiffusionCheckpoint(weights: weights)
+        let layout = checkpoint.layout
+        var unetConfig = UNet2DConfiguration(blockOutChannels: layout.unetBlockChannels, crossAttentionDim: layout.crossAttentionDim)
+        let levels = layout.unetBlockChannels.count
+        unetConfig.inChannels = layout.unetInChannels
+        unetConfig.layersPerBlock = Array(repeating: layout.unetLayersPerBlock, count: levels)
+        unetConfig.attentionHeads = Array(repeating: 8, count: levels)
+        unetConfig.transformerLayersPerBlock = Array(repeating: 1, count: levels)
+        unetConfig.downBlockTypes = layout.unetAttentionLevels.map { $0 ? "CrossAttnDownBlock2D" : "DownBlock2D" }
+        unetConfig.upBlockTypes = layout.unetAttentionLevels.reversed().map { $0 ? "CrossAttnUpBlock2D" : "UpBlock2D" }
+        var vaeConfig = AutoencoderKLConfiguration()
+        vaeConfig.blockOutChannels = Array(vaeConfig.blockOutChannels.prefix(layout.vaeLevels))
+        vaeConfig.layersPerBlock = layout.vaeLayersPerBlock
+        var textConfig = CLIPTextConfiguration()
+        textConfig.hiddenSize = layout.crossAttentionDim
+        let unet = try UNet2DConditionModel(configuration: unetConfig, weights: checkpoint.unet, pool: pool)
+        let vae = try AutoencoderKL(configuration: vaeConfig, weights: checkpoint.vae, pool: pool)
+        let textEncoder = try CLIPTextModel(configuration: textConfig, weights: checkpoint.textEncoder, pool: pool)
+        return try StableDiffusionPipeline(tokenizer: CLIPTokenizer.bundled(), textEncoder: textEncoder, unet: unet, vae: vae,
+                                           schedulerConfiguration: .stableDiffusion15, source: source)
     }
 
     /// tokenizer/vocab.json + merges.txt when present (SD 2.x pads with "!"), else the bundled vocabulary.
