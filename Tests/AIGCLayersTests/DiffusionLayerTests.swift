@@ -169,6 +169,26 @@ func transposeImage(_ x: [Float], batch: Int, channels: Int, tokens: Int) -> [Fl
         }
     }
 
+    /// (batch, in, out, kernel, stride, height, width): small images with enough weights to take
+    /// Conv2d's across-images path (Conv2d+SmallImages.swift).
+    @Test(arguments: [(2, 64, 128, 3, 1, 8, 8), (1, 64, 128, 3, 2, 9, 7), (3, 96, 256, 1, 1, 5, 5), (2, 128, 96, 3, 1, 20, 20)])
+    func convolutionOfSmallImagesAcrossTheBatchMatchesNaive(_ c: (Int, Int, Int, Int, Int, Int, Int)) throws {
+        let (batch, inChannels, out, kernel, stride, height, width) = c
+        var rng = TestRandom(seed: UInt64(inChannels * out + height))
+        let w = rng.floats(out * inChannels * kernel * kernel, scale: 0.1), b = rng.floats(out)
+        let conv = try Conv2d(weight: Tensor(name: "w", shape: [out, inChannels, kernel, kernel], floats: w), bias: Tensor(name: "b", shape: [out], floats: b),
+                              stride: stride, padding: kernel / 2)
+        let x = ImageTensor(batch: batch, channels: inChannels, height: height, width: width, values: rng.floats(batch * inChannels * height * width))
+        let expected = Reference.conv2d(x.values, batch: batch, channels: inChannels, height: height, width: width, weight: w, bias: b,
+                                        outChannels: out, geometry: conv.geometry)
+        let outputs = Self.pools.map { conv.forward(x, pool: $0) }
+        expectClose(outputs[0].values, expected, atol: 1e-4, rtol: 1e-4, "\(c)")
+        #expect(outputs[0].values == outputs[1].values, "one and two threads must give the same bits")
+        var sum = outputs[0]
+        conv.forward(x, addingTo: &sum, pool: Self.pools[1])
+        expectClose(sum.values, expected.map { 2 * $0 }, atol: 2e-4, rtol: 1e-4, "accumulated \(c)")
+    }
+
     @Test func groupNormFusedWithSiLUEqualsTheTwoPasses() throws {
         var rng = TestRandom(seed: 9)
         let norm = try GroupNorm(groups: 4, weight: Tensor(shape: [8], floats: rng.floats(8)), bias: Tensor(shape: [8], floats: rng.floats(8)),

@@ -4,6 +4,8 @@
 // tasks of (image, group, tile of output positions): each task builds the patch matrix of its
 // tile in its thread's scratch and multiplies the group's weights with it, so patch building and
 // the product both run in parallel and the patches are still in cache when sgemm reads them.
+// Small images with large weights (the 8x8 and 16x16 levels of a U-Net) take another split,
+// Conv2d+SmallImages.swift.
 import AIGCKernels
 import AIGCTensor
 
@@ -94,6 +96,9 @@ public struct Conv2d: @unchecked Sendable {
         let patchRows = channelsPerGroup * g.kernelArea, positions = outHeight * outWidth
         let pointwise = g.kernelArea == 1 && g.strideHeight == 1 && g.strideWidth == 1 && g.paddingHeight == 0 && g.paddingWidth == 0
         let tile = Conv2d.tileColumns(patchRows: patchRows, positions: positions)
+        if groups == 1 && tile < 256 && patchRows * outChannels >= 1 << 16 {
+            return runAcrossImages(x, into: &y, accumulate: accumulate, pool: pool)
+        }
         let tiles = (positions + tile - 1) / tile
         let scratch: FloatPointer? = pointwise ? nil : .allocate(capacity: pool.threads * patchRows * tile)
         defer { scratch?.deallocate() }
