@@ -34,9 +34,10 @@ public struct ResnetBlock2D: Sendable {
         self.shortcut = shortcut
     }
 
-    /// shortcut(x) + conv2(silu(norm2(conv1(silu(norm1(x))) + time_emb_proj(t)))); `activatedTime` is
-    /// silu(time embedding), [batch, time channels], shared by all blocks of a U-Net.
-    public func forward(_ x: ImageTensor, activatedTime: [Float]? = nil, pool: ComputePool = .shared) -> ImageTensor {
+    /// x = shortcut(x) + conv2(silu(norm2(conv1(silu(norm1(x))) + time_emb_proj(t)))), in place;
+    /// `activatedTime` is silu(time embedding), [batch, time channels], shared by all blocks of a
+    /// U-Net. Taking x inout lets conv2 accumulate into its storage without copying it.
+    public func forward(_ x: inout ImageTensor, activatedTime: [Float]? = nil, pool: ComputePool = .shared) {
         var h = x
         Profiler.measure("groupnorm") { norm1.forward(&h, activation: .silu, pool: pool) }
         var y = ImageTensor(batch: x.batch, channels: conv1.outChannels, height: x.height, width: x.width)
@@ -44,11 +45,10 @@ public struct ResnetBlock2D: Sendable {
             Profiler.measure("elementwise") { fillTime(&y, timeProjection, activatedTime, pool: pool) }
         }
         Profiler.measure("conv") { conv1.forward(h, addingTo: &y, pool: pool) }
+        h = ImageTensor(batch: 1, channels: 1, height: 1, width: 1)  // frees the normalised input before conv2's output grows
         Profiler.measure("groupnorm") { norm2.forward(&y, activation: .silu, pool: pool) }
-        var out = x
-        if let shortcut { Profiler.measure("conv") { out = shortcut.forward(x, pool: pool) } }
-        Profiler.measure("conv") { conv2.forward(y, addingTo: &out, pool: pool) }
-        return out
+        if let shortcut { Profiler.measure("conv") { x = shortcut.forward(x, pool: pool) } }
+        Profiler.measure("conv") { conv2.forward(y, addingTo: &x, pool: pool) }
     }
 
     /// y[b, c, :] = time_emb_proj(t)[b, c].

@@ -93,10 +93,10 @@ struct VAEMidBlock: Sendable {
         second = try DiffusersBlocks.resnet(w.scoped("resnets.1"), in: channels, out: channels, timeChannels: nil, groups: groups, eps: 1e-6)
     }
 
-    func forward(_ x: ImageTensor, workspace: Workspace, pool: ComputePool) -> ImageTensor {
-        var x = first.forward(x, pool: pool)
+    func forward(_ x: inout ImageTensor, workspace: Workspace, pool: ComputePool) {
+        first.forward(&x, pool: pool)
         attention?.forward(&x, workspace: workspace, pool: pool)
-        return second.forward(x, pool: pool)
+        second.forward(&x, pool: pool)
     }
 }
 
@@ -191,9 +191,9 @@ public final class AutoencoderKL: @unchecked Sendable {
         var x = latents
         if let postQuantConv = d.postQuantConv { x = Profiler.measure("conv") { postQuantConv.forward(x, pool: pool) } }
         x = Profiler.measure("conv") { d.convIn.forward(x, pool: pool) }
-        x = d.mid.forward(x, workspace: workspace, pool: pool)
+        d.mid.forward(&x, workspace: workspace, pool: pool)
         for block in d.blocks {
-            for resnet in block.resnets { x = resnet.forward(x, pool: pool) }
+            for resnet in block.resnets { resnet.forward(&x, pool: pool) }
             if let upsample = block.upsample { x = upsample.forward(x, pool: pool) }
         }
         Profiler.measure("groupnorm") { d.normOut.forward(&x, activation: .silu, pool: pool) }
@@ -212,10 +212,10 @@ public final class AutoencoderKL: @unchecked Sendable {
                      "image height and width must be multiples of \(config.downscale)")
         var x = Profiler.measure("conv") { e.convIn.forward(images, pool: pool) }
         for block in e.blocks {
-            for resnet in block.resnets { x = resnet.forward(x, pool: pool) }
+            for resnet in block.resnets { resnet.forward(&x, pool: pool) }
             if let downsample = block.downsample { x = downsample.forward(x, pool: pool) }
         }
-        x = e.mid.forward(x, workspace: workspace, pool: pool)
+        e.mid.forward(&x, workspace: workspace, pool: pool)
         Profiler.measure("groupnorm") { e.normOut.forward(&x, activation: .silu, pool: pool) }
         x = Profiler.measure("conv") { e.convOut.forward(x, pool: pool) }
         if let quantConv = e.quantConv { x = Profiler.measure("conv") { quantConv.forward(x, pool: pool) } }

@@ -257,7 +257,7 @@ public final class UNet2DConditionModel: @unchecked Sendable {
         var skips = [x]
         for block in down {
             for (j, resnet) in block.resnets.enumerated() {
-                x = resnet.forward(x, activatedTime: time, pool: pool)
+                resnet.forward(&x, activatedTime: time, pool: pool)
                 if !block.attentions.isEmpty { block.attentions[j].forward(&x, context: context, workspace: workspace, pool: pool) }
                 skips.append(x)
             }
@@ -266,13 +266,13 @@ public final class UNet2DConditionModel: @unchecked Sendable {
                 skips.append(x)
             }
         }
-        x = mid.0.forward(x, activatedTime: time, pool: pool)
+        mid.0.forward(&x, activatedTime: time, pool: pool)
         mid.1.forward(&x, context: context, workspace: workspace, pool: pool)
-        x = mid.2.forward(x, activatedTime: time, pool: pool)
+        mid.2.forward(&x, activatedTime: time, pool: pool)
         for block in up {
             for (j, resnet) in block.resnets.enumerated() {
                 x = Profiler.measure("concat") { ImageTensor.concatenatingChannels(x, skips.removeLast()) }
-                x = resnet.forward(x, activatedTime: time, pool: pool)
+                resnet.forward(&x, activatedTime: time, pool: pool)
                 if !block.attentions.isEmpty { block.attentions[j].forward(&x, context: context, workspace: workspace, pool: pool) }
             }
             if let upsample = block.upsample { x = upsample.forward(x, pool: pool) }
