@@ -53,10 +53,13 @@ public struct ImageJobResult: Sendable, Encodable {
     public let modelDigest: String
     /// Time spent generating (not loading or writing).
     public let seconds: Double
+    /// Seconds per phase: "load_seconds", and for diffusion models "text_encode_seconds",
+    /// "denoise_seconds" (all steps of all images), "decode_seconds", "vae_encode_seconds".
+    public let timings: [String: Double]
 
     enum CodingKeys: String, CodingKey {
         case output, architecture, width, height, count, steps, seed, produceID = "produce_id", pixelDigest = "pixel_digest"
-        case modelDigest = "model_digest", seconds
+        case modelDigest = "model_digest", seconds, timings
     }
 }
 
@@ -72,6 +75,8 @@ public struct GeneratedImages: Sendable {
     public let seed: UInt64
     /// Time spent generating (not loading or labelling).
     public let seconds: Double
+    /// Seconds per phase of pipelines that report them (Stable Diffusion), keyed "<phase>_seconds".
+    public let timings: [String: Double]
 }
 
 /// Runs image jobs.
@@ -86,13 +91,16 @@ public enum ImageGeneration {
         if !folder.isEmpty && !(FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) && isFolder.boolValue) {
             throw ImagingError.outputFolderMissing(path: folder)
         }
+        let loadStarted = Date()
         let model = try ImageModelLoader.load(path: job.modelPath, architecture: job.architecture, pool: pool)
+        let loadSeconds = Date().timeIntervalSince(loadStarted)
         let generated = try generate(model, request: job.request, visibleLabel: job.visibleLabel, layout: .grid, progress: progress)
         let picture = generated.pictures[0], label = generated.labels[0]
         try PNGWriter.write(picture, to: job.outputPath)
         return ImageJobResult(output: job.outputPath, architecture: model.architecture.rawValue, width: picture.width, height: picture.height,
                               count: job.request.count, steps: generated.steps, seed: job.request.seed, produceID: label.produceID,
-                              pixelDigest: label.reservedCode1, modelDigest: model.digest, seconds: generated.seconds)
+                              pixelDigest: label.reservedCode1, modelDigest: model.digest, seconds: generated.seconds,
+                              timings: generated.timings.merging(["load_seconds": loadSeconds]) { a, _ in a })
     }
 
     /// Generates `request` with a loaded model and labels the result (implicit label always, the
@@ -124,6 +132,8 @@ public enum ImageGeneration {
             labels.append(try LabeledImage.label(&picture, provenance: provenance, visible: visibleLabel))
             pictures.append(picture)
         }
-        return GeneratedImages(pictures: pictures, labels: labels, steps: steps, seed: request.seed, seconds: seconds)
+        let phases = (model.pipeline as? StableDiffusionPipeline)?.lastTimings ?? [:]
+        return GeneratedImages(pictures: pictures, labels: labels, steps: steps, seed: request.seed, seconds: seconds,
+                               timings: Dictionary(uniqueKeysWithValues: phases.map { ($0.key + "_seconds", $0.value) }))
     }
 }

@@ -28,6 +28,9 @@ public final class StableDiffusionPipeline: ImagePipeline, @unchecked Sendable {
     public static let defaultScheduler = SchedulerKind.dpmSolver2M
     public static let defaultStrength: Float = 0.8
 
+    /// Seconds per phase of the last generation: "text_encode", "vae_encode", "denoise", "decode".
+    public private(set) var lastTimings: [String: Double] = [:]
+
     public init(tokenizer: CLIPTokenizer, textEncoder: CLIPTextModel, unet: UNet2DConditionModel, vae: AutoencoderKL,
                 schedulerConfiguration: SchedulerConfiguration, source: String) throws {
         guard textEncoder.config.hiddenSize == unet.config.crossAttentionDim else {
@@ -130,10 +133,18 @@ public final class StableDiffusionPipeline: ImagePipeline, @unchecked Sendable {
     public func generate(_ request: ImageRequest, progress: (ImageProgress) -> Void) throws -> ImageTensor {
         let plan = try self.plan(request)
         let guided = plan.guidance > 1
+        var timings: [String: Double] = ["denoise": 0, "decode": 0]
+        defer { lastTimings = timings }
+        var clock = Date()
         let context = try conditioning(prompt: request.prompt ?? "", negative: request.negativePrompt ?? "", guided: guided)
+        timings["text_encode"] = Date().timeIntervalSince(clock)
         let latentShape = (channels: vae.config.latentChannels, height: plan.height / vae.config.downscale, width: plan.width / vae.config.downscale)
         var initLatents: (mean: ImageTensor, logVariance: ImageTensor)?
-        if let image = plan.initImage { initLatents = try Profiler.measure("vae-encode") { try vae.encode(image) } }
+        if let image = plan.initImage {
+            clock = Date()
+            initLatents = try Profiler.measure("vae-encode") { try vae.encode(image) }
+            timings["vae_encode"] = Date().timeIntervalSince(clock)
+        }
         let stepsPerImage = try validate(request)
         var images = ImageTensor(batch: request.count, channels: vae.config.outChannels, height: plan.height, width: plan.width)
         for k in 0..<request.count {
@@ -157,11 +168,15 @@ public final class StableDiffusionPipeline: ImagePipeline, @unchecked Sendable {
                 let sigma = scheduler.initNoiseSigma
                 latents = random.values(count).map { $0 * sigma }
             }
+            clock = Date()
             latents = try denoise(latents, shape: latentShape, context: context, guidance: plan.guidance, scheduler: &scheduler, from: start,
                                   random: &random) { i in
                 progress(ImageProgress(step: k * stepsPerImage + i, totalSteps: request.count * stepsPerImage))
             }
+            timings["denoise", default: 0] += Date().timeIntervalSince(clock)
+            clock = Date()
             let decoded = decode(latents, shape: latentShape)
+            timings["decode", default: 0] += Date().timeIntervalSince(clock)
             let size = images.imageSize
             for i in 0..<size { images.values[k * size + i] = min(max((decoded.values[i] + 1) * 0.5, 0), 1) }
         }
