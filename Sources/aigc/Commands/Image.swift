@@ -15,7 +15,7 @@ struct ImageCommand: ParsableCommand {
 
     @Option(name: [.short, .customLong("model")], help: "Image model: a diffusers folder or SD .safetensors checkpoint (Stable Diffusion), or a .pth checkpoint.") var model: String
     @Option(help: "Architecture: sd, dcgan, vae or ddpm (default: detected from the model).") var arch: String?
-    @Option(name: .customShort("n"), help: "Number of images, tiled into a square-ish grid (1...\(ImageRequest.maxCount)).") var count: Int = 16
+    @Option(name: .customShort("n"), help: "Number of images, tiled into a square-ish grid (1...\(ImageRequest.maxCount); default 1 for Stable Diffusion, 16 for the MNIST models).") var count: Int?
     @Option(help: "Random seed (same seed, same images). Default: random, printed at the end.") var seed: UInt64?
     @Option(help: "Denoising steps (Stable Diffusion: 20; the toy DDPM runs its schedule's 10; one-shot generators take none).") var steps: Int?
     @Flag(help: "Draw a visible \"AI生成 / AI-generated\" mark in the bottom-right corner.") var label = false
@@ -37,7 +37,8 @@ struct ImageCommand: ParsableCommand {
 
     /// The request the engine validates; options the architecture cannot use are rejected there.
     func request(seed: UInt64) -> ImageRequest {
-        var r = ImageRequest(count: count, seed: seed, steps: steps)
+        let latentDiffusion = arch?.lowercased() == "sd" || model.hasSuffix(".safetensors") || DiffusersFolder.looksLikeFolder(model)
+        var r = ImageRequest(count: count ?? (latentDiffusion ? 1 : 16), seed: seed, steps: steps)
         r.prompt = prompt
         r.negativePrompt = negative
         r.guidanceScale = cfg
