@@ -7,7 +7,9 @@
 # encoding, graph setup, the VAE and loading cancel out. sd.cpp's VAE decode and load times come
 # from its log ("decode_first_stage completed, taking" less the VAE's lazy "loading tensors
 # completed, taking" inside it; load = all of its loading lines); ours from `aigc image --json`
-# when it reports them. Peak RSS is GNU time's maximum resident set size of the 2-step run.
+# when it reports them. Peak RSS is GNU time's maximum resident set size of the 2-step run. The last
+# column is the highest 1-minute load average seen before the row's runs: above the thread count,
+# other work shared the cores and the row's times are inflated.
 #
 # sd.cpp is never built here: build it beside the project and point SDCPP_BIN at its `sd-cli`
 # (or older `sd`) binary; without SDCPP_BIN only aigc runs. The checkpoint (2.1 GB, random weights)
@@ -15,7 +17,8 @@
 #
 # Usage: SDCPP_BIN=/path/to/sd-cli benchmarks/vs-sdcpp.sh
 # Environment: SD15_CHECKPOINT (default /work/sd-synth/sd15-synthetic-f16.safetensors), SIZES ("256 512"),
-#              THREADS ("1 2"), RUN_TIMEOUT (seconds per run, default 1800), PROMPT.
+#              THREADS ("1 2"), RUN_TIMEOUT (seconds per run, default 1800), PROMPT, AIGC_BIN (default
+#              .build/release/aigc, built when missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 checkpoint="${SD15_CHECKPOINT:-/work/sd-synth/sd15-synthetic-f16.safetensors}"
@@ -23,7 +26,7 @@ read -r -a sizes <<< "${SIZES:-256 512}"
 read -r -a thread_counts <<< "${THREADS:-1 2}"
 limit="${RUN_TIMEOUT:-1800}"
 prompt="${PROMPT:-a photograph of an astronaut riding a horse}"
-aigc=.build/release/aigc
+aigc="${AIGC_BIN:-.build/release/aigc}"
 work="${TMPDIR:-/tmp}/aigc-vs-sdcpp"
 mkdir -p "$work"
 
@@ -35,7 +38,8 @@ if [ -n "${SDCPP_BIN:-}" ] && [ ! -x "$SDCPP_BIN" ]; then echo "SDCPP_BIN=$SDCPP
 [ -x "$aigc" ] || swift build -c release --product aigc >&2
 ours_available=1
 # An unknown --arch is rejected before the checkpoint is opened, so this probe costs nothing.
-if "$aigc" image -m /nonexistent --arch sd -n 1 -o /dev/null 2>&1 | grep -q "choose one of"; then
+probe="$("$aigc" image -m /nonexistent --arch sd -n 1 -o /dev/null 2>&1 || true)"
+if grep -q "choose one of" <<< "$probe"; then
   echo "aigc: --arch sd not available yet" >&2
   ours_available=0
 fi
@@ -43,6 +47,7 @@ fi
 # run NAME COMMAND...: one bounded run; its log in $work/NAME.log, GNU time's report in $work/NAME.time.
 run() {
   local name=$1; shift
+  cut -d' ' -f1 /proc/loadavg > "$work/$name.load"
   if ! timeout "$limit" /usr/bin/time -v -o "$work/$name.time" "$@" > "$work/$name.log" 2>&1; then
     echo "$name failed or ran past ${limit}s; see $work/$name.log" >&2
     return 1
@@ -50,8 +55,8 @@ run() {
 }
 
 echo "commit $(git rev-parse --short HEAD), $(date -u +%F), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) CPUs, checkpoint $(basename "$checkpoint")${SDCPP_BIN:+, sd.cpp $SDCPP_BIN}"
-echo "| size | threads | sd.cpp s/CFG step | sd.cpp s/VAE decode | sd.cpp load s | sd.cpp peak RSS MiB | aigc s/CFG step | aigc s/VAE decode | aigc load s | aigc peak RSS MiB | step ratio aigc/sd.cpp | decode ratio |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| size | threads | sd.cpp s/CFG step | sd.cpp s/VAE decode | sd.cpp load s | sd.cpp peak RSS MiB | aigc s/CFG step | aigc s/VAE decode | aigc load s | aigc peak RSS MiB | step ratio aigc/sd.cpp | decode ratio | load avg |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 for size in "${sizes[@]}"; do
   for t in "${thread_counts[@]}"; do
     for steps in 1 2; do
@@ -129,18 +134,26 @@ def ours(prefix):
         results.append(json.loads(line) if line else None)
     if None in results:
         return None, None, None, None
-    a = timing(results[0], "denois", "sampling") or wall(prefix + "-s1")
-    b = timing(results[1], "denois", "sampling") or wall(prefix + "-s2")
+    a, b = (timing(r, "denois", "sampling") for r in results)
+    if a is None or b is None:  # both from the same clock, or the difference means nothing
+        a, b = wall(prefix + "-s1"), wall(prefix + "-s2")
     step = b - a if a is not None and b is not None else None
     return step, timing(results[1], "decode"), timing(results[1], "load"), rss(prefix + "-s2")
 
 def cell(v, fmt="{:.2f}"):
     return fmt.format(v) if v is not None else "n/a"
 
+def load(prefix):
+    values = [float(read(f"{prefix}-s{steps}", "load") or "nan") for steps in (1, 2)]
+    values = [v for v in values if v == v]
+    return max(values) if values else None
+
 theirs, mine = sdcpp(f"sdcpp-{size}-t{t}"), ours(f"aigc-{size}-t{t}")
+busy = [v for v in (load(f"sdcpp-{size}-t{t}"), load(f"aigc-{size}-t{t}")) if v is not None]
 ratio = lambda i: cell(mine[i] / theirs[i], "{:.2f}x") if mine[i] and theirs[i] else "n/a"
 print(f"| {size}x{size} | {t} | {cell(theirs[0])} | {cell(theirs[1])} | {cell(theirs[2])} | {cell(theirs[3], '{:.0f}')} | "
-      f"{cell(mine[0])} | {cell(mine[1])} | {cell(mine[2])} | {cell(mine[3], '{:.0f}')} | {ratio(0)} | {ratio(1)} |")
+      f"{cell(mine[0])} | {cell(mine[1])} | {cell(mine[2])} | {cell(mine[3], '{:.0f}')} | {ratio(0)} | {ratio(1)} | "
+      f"{cell(max(busy) if busy else None, '{:.1f}')} |")
 PY
   done
 done

@@ -166,8 +166,9 @@ public struct StableDiffusionCheckpointMap: Sendable {
 
     // MARK: UNet
 
+    /// ResBlock's Sequential indices (GroupNorm, SiLU, conv; SiLU, Linear; GroupNorm, SiLU, Dropout, conv) -> diffusers.
     static let resnetNames = ["in_layers.0": "norm1", "in_layers.2": "conv1", "emb_layers.1": "time_emb_proj",
-                              "out_layers.0": "norm2", "out_layers.3": "conv2", "skip_connection": "conv_shortcut"]
+                              "out_layers.0": "norm2", "out_layers.3": "conv2"]
 
     static func unetName(_ p: [String], _ layout: StableDiffusionLayout) -> String? {
         let levels = layout.unetLevels, perLevel = layout.unetLayersPerBlock + 1
