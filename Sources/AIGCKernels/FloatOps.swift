@@ -110,6 +110,13 @@ public func softmax(_ x: FloatPointer, count n: Int) -> Float {
     aigc_softmax_f32(x, Int64(n))
 }
 
+/// x[i] = exp(x[i] - max(x)), returning the sum: softmax without the division, which the caller
+/// applies where it is cheaper (to attention's output rows).
+@discardableResult
+public func expShifted(_ x: FloatPointer, count n: Int) -> Float {
+    aigc_exp_shifted_f32(x, Int64(n))
+}
+
 /// gate[i] = silu(gate[i]) * up[i] (the SwiGLU feed-forward gate).
 public func swiglu(_ gate: FloatPointer, _ up: ConstFloatPointer, count n: Int) {
     aigc_swiglu_f32(gate, up, Int64(n))

@@ -197,3 +197,32 @@ void aigc_geglu_f32(float *out, const float *hidden, const float *gate, int64_t 
     if (aigc_simd_level() >= AIGC_SIMD_AVX2) { geglu_avx2(out, hidden, gate, n); return; }
     for (int64_t i = 0; i < n; i++) out[i] = hidden[i] * gelu_erf_scalar(gate[i]);
 }
+
+// x[i] = exp(x[i] - max(x)); returns the sum. Softmax without its final division, for attention:
+// the division moves to the output rows (head size values instead of one per key), saving a pass
+// over the scores.
+AVX2 static float exp_shifted_avx2(float *x, int64_t n) {
+    __m256 vmax = _mm256_set1_ps(-INFINITY);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) vmax = _mm256_max_ps(vmax, _mm256_loadu_ps(x + i));
+    float m = hmax256(vmax);
+    for (; i < n; i++) m = fmaxf(m, x[i]);
+    const __m256 vm = _mm256_set1_ps(m);
+    __m256 vsum = _mm256_setzero_ps();
+    for (i = 0; i + 8 <= n; i += 8) {
+        const __m256 e = exp256(_mm256_sub_ps(_mm256_loadu_ps(x + i), vm));
+        _mm256_storeu_ps(x + i, e);
+        vsum = _mm256_add_ps(vsum, e);
+    }
+    float sum = hsum256(vsum);
+    for (; i < n; i++) { x[i] = expf(x[i] - m); sum += x[i]; }
+    return sum;
+}
+
+float aigc_exp_shifted_f32(float *x, int64_t n) {
+    if (aigc_simd_level() >= AIGC_SIMD_AVX2) return exp_shifted_avx2(x, n);
+    float m = -INFINITY, sum = 0;
+    for (int64_t i = 0; i < n; i++) m = fmaxf(m, x[i]);
+    for (int64_t i = 0; i < n; i++) { x[i] = expf(x[i] - m); sum += x[i]; }
+    return sum;
+}

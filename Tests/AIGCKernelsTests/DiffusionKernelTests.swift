@@ -32,6 +32,20 @@ import Testing
     }
 
     @Test(arguments: sizes)
+    func expShiftedIsSoftmaxBeforeItsDivision(_ n: Int) {
+        var rng = TestRandom(seed: UInt64(900 + n))
+        let x = rng.floats(n, scale: 30)
+        defer { aigc_set_simd_level(aigc_cpu_simd_level()) }
+        for level in [AIGC_SIMD_SCALAR, AIGC_SIMD_AVX2] {
+            aigc_set_simd_level(Int32(level.rawValue))
+            var e = x
+            let sum = expShifted(&e, count: n)
+            expectClose(e.map { $0 / sum }, Reference.softmax(x), atol: 1e-7, rtol: 2e-6, "level \(level)")
+            #expect(abs(sum - e.reduce(0, +)) <= 1e-5 * sum && e.max() == 1)
+        }
+    }
+
+    @Test(arguments: sizes)
     func layerNormMatchesNaiveTwin(_ n: Int) {
         var rng = TestRandom(seed: UInt64(800 + n))
         let x = rng.floats(n, scale: 3).map { $0 + 5 }, w = rng.floats(n), b = rng.floats(n)

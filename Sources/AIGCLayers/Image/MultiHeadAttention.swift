@@ -99,8 +99,9 @@ public struct MultiHeadAttention: Sendable {
         let chunk = min(queryTokens, queryChunk(keyTokens: keyTokens))
         let chunks = (queryTokens + chunk - 1) / chunk
         let scores = FloatPointer.allocate(capacity: pool.threads * chunk * keyTokens)
-        defer { scores.deallocate() }
-        let scale = 1 / Float(d).squareRoot()
+        let sumScratch = FloatPointer.allocate(capacity: pool.threads * chunk)
+        defer { scores.deallocate(); sumScratch.deallocate() }
+        let scoreScale = 1 / Float(d).squareRoot()
         pool.parallelFor(batch * heads * chunks) { task, thread in
             let image = task / (heads * chunks), head = task / chunks % heads, first = task % chunks * chunk
             let rows = min(chunk, queryTokens - first)
@@ -108,11 +109,15 @@ public struct MultiHeadAttention: Sendable {
             let keys = k + image * keyTokens * keyValueStride + head * d, values = v + image * keyTokens * keyValueStride + head * d
             // [rows, d] · [keys, d]ᵀ -> [rows, keys], scaled.
             gemm(into: s, q + (image * queryTokens + first) * queryStride + head * d, transposeA: false, keys, transposeB: true,
-                 m: rows, n: keyTokens, k: d, lda: queryStride, ldb: keyValueStride, ldc: keyTokens, alpha: scale)
-            for r in 0..<rows { softmax(s + r * keyTokens, count: keyTokens) }
+                 m: rows, n: keyTokens, k: d, lda: queryStride, ldb: keyValueStride, ldc: keyTokens, alpha: scoreScale)
+            // Softmax numerators; the division by each row's sum waits for the d output values.
+            let sums = sumScratch + thread * chunk
+            for r in 0..<rows { sums[r] = 1 / expShifted(s + r * keyTokens, count: keyTokens) }
             // [rows, keys] · [keys, d] -> the head's columns of the output rows.
-            gemm(into: out + (image * queryTokens + first) * outputStride + head * d, s, transposeA: false, values, transposeB: false,
+            let o = out + (image * queryTokens + first) * outputStride + head * d
+            gemm(into: o, s, transposeA: false, values, transposeB: false,
                  m: rows, n: d, k: keyTokens, lda: keyTokens, ldb: keyValueStride, ldc: outputStride)
+            for r in 0..<rows { scale(o + r * outputStride, by: sums[r], count: d) }
         }
     }
 }

@@ -92,6 +92,8 @@ void aigc_matmul_rows(int weight_type, const void *w, int64_t w_stride, int64_t 
 float aigc_dot_f32(const float *a, const float *b, int64_t n);
 /// In-place softmax of n floats; returns log(sum(exp(x))) of the input (for log-probabilities).
 float aigc_softmax_f32(float *x, int64_t n);
+/// x[i] = exp(x[i] - max(x)); returns the sum of the new values (softmax before its division).
+float aigc_exp_shifted_f32(float *x, int64_t n);
 /// gate[i] = silu(gate[i]) * up[i].
 void aigc_swiglu_f32(float *gate, const float *up, int64_t n);
 /// x = gelu(x), tanh form (GPT-2's gelu_new).
