@@ -103,4 +103,25 @@ import Testing
         #expect(message { $0.initImage = "/nonexistent.png" }.contains("nonexistent"))
         #expect(message { _ in }.isEmpty)
     }
+
+    @Test func badModelsGetErrorsNamingTheFile() throws {
+        func message(_ path: String, _ arch: ImageArchitecture? = nil) -> String {
+            do { _ = try ImageModelLoader.load(path: path, architecture: arch); return "" } catch { return "\(error)" }
+        }
+        let notSD = Self.folder + "/text_encoder/model.safetensors"
+        #expect(message(notSD).contains("single-file Stable Diffusion"), "\(message(notSD))")
+        #expect(message(Self.folder, .dcgan).contains("diffusers folder"))
+
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("aigc-sd-bad-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: dir + "/unet", withIntermediateDirectories: true)
+        try Data("{}".utf8).write(to: URL(fileURLWithPath: dir + "/model_index.json"))
+        #expect(message(dir).contains("text_encoder/config.json"), "\(message(dir))")
+
+        // A truncated single-file checkpoint is refused with the file's name, never read past its end.
+        let truncated = dir + "/truncated.safetensors"
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: Self.folder + "/unet/diffusion_pytorch_model.safetensors"))
+        try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: truncated))
+        #expect(message(truncated).contains("truncated.safetensors"), "\(message(truncated))")
+    }
 }
