@@ -23,7 +23,8 @@ run: build
 # tests against real servers (Python: OpenAI SDK, crash, headless Chromium, schema fuzz), then the
 # Swift tests, whose summary line ends the output. The store suite
 # also runs on PostgreSQL: a throwaway server is started for it (unless AIGC_TEST_POSTGRES_URL
-# already names one, or AIGC_SKIP_POSTGRES=1) and stopped afterwards, also when tests fail.
+# already names one, or AIGC_SKIP_POSTGRES=1) and stopped afterwards, also when tests fail (quietly, so the
+# Swift summary line stays the last line of the output).
 test: deps
 	python3 scripts/check-layers.py
 	$(SWIFT) build --build-tests
@@ -31,7 +32,7 @@ test: deps
 	@set -euo pipefail; \
 	if [ "$${AIGC_SKIP_POSTGRES:-}" != 1 ] && [ -z "$${AIGC_TEST_POSTGRES_URL:-}" ]; then \
 	  server="$$(bash scripts/postgres-test-server.sh start)"; eval "$$server"; export AIGC_TEST_POSTGRES_URL; \
-	  trap 'bash scripts/postgres-test-server.sh stop "$$AIGC_TEST_POSTGRES_DIR"' EXIT; trap 'exit 130' INT TERM; \
+	  trap 'bash scripts/postgres-test-server.sh stop "$$AIGC_TEST_POSTGRES_DIR" >/dev/null 2>&1' EXIT; trap 'exit 130' INT TERM; \
 	fi; \
 	service=0; bash scripts/service-tests.sh || service=$$?; \
 	if [ "$$service" != 0 ]; then echo "service tests (scripts/service-tests.sh) FAILED: exit $$service" >&2; fi; \
