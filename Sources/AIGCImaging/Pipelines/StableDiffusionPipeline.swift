@@ -65,8 +65,10 @@ public final class StableDiffusionPipeline: ImagePipeline, @unchecked Sendable {
         var strength: Float
     }
 
-    public func validate(_ request: ImageRequest) throws -> Int {
-        let plan = try self.plan(request)
+    public func validate(_ request: ImageRequest) throws -> Int { try stepsPerImage(try plan(request)) }
+
+    /// The steps each image takes under `plan` (image-to-image skips the first ones).
+    func stepsPerImage(_ plan: Plan) throws -> Int {
         let scheduler = try plan.scheduler.make(configuration: schedulerConfiguration, steps: plan.steps, strength: Double(plan.strength), source: source)
         return scheduler.timesteps.count - (plan.initImage == nil ? 0 : scheduler.startIndex(strength: Double(plan.strength)))
     }
@@ -145,7 +147,7 @@ public final class StableDiffusionPipeline: ImagePipeline, @unchecked Sendable {
             initLatents = try Profiler.measure("vae-encode") { try vae.encode(image) }
             timings["vae_encode"] = Date().timeIntervalSince(clock)
         }
-        let stepsPerImage = try validate(request)
+        let stepsPerImage = try self.stepsPerImage(plan)
         var images = ImageTensor(batch: request.count, channels: vae.config.outChannels, height: plan.height, width: plan.width)
         for k in 0..<request.count {
             var random = NormalRandom(seed: request.seed &+ UInt64(k))
