@@ -1,6 +1,7 @@
-// Convolution throughput (`aigc bench --conv`): Conv2d (im2col + sgemm on aigc's pool) in GFLOPS
-// against one cblas_sgemm call of the same matrix shape (M = out channels, N = output pixels,
-// K = in channels * kH * kW) with OpenBLAS's own threads, which is the ceiling im2col can reach.
+// Convolution throughput (`aigc bench --conv`): Conv2d on aigc's pool (the direct kernel up to 64
+// channels at 3x3, im2col + sgemm above) in GFLOPS against one cblas_sgemm call of the same matrix
+// shape (M = out channels, N = output pixels, K = in channels * kH * kW) with OpenBLAS's own
+// threads, which is the ceiling im2col can reach.
 import AIGCKernels
 import AIGCLayers
 import AIGCSampling

@@ -8,6 +8,7 @@
 // Conv2d+SmallImages.swift.
 import AIGCKernels
 import AIGCTensor
+import CKernels
 
 /// A 2-D convolution over NCHW images.
 public struct Conv2d: @unchecked Sendable {
@@ -25,6 +26,8 @@ public struct Conv2d: @unchecked Sendable {
     public let geometry: ConvGeometry
     /// What the padding reads: zeros or the edge pixel.
     public let paddingMode: PaddingMode
+    /// The weights packed for the direct kernel (Conv2d+Direct.swift) where it serves this shape.
+    let directWeights: [Float]?
 
     /// Square kernels with the same stride, padding and dilation on both axes (the usual case).
     public init(weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0, dilation: Int = 1, groups: Int = 1,
@@ -57,6 +60,8 @@ public struct Conv2d: @unchecked Sendable {
         self.groups = groups
         self.geometry = geometry
         self.paddingMode = paddingMode
+        directWeights = Conv2d.usesDirectKernel(geometry: geometry, groups: groups, inChannels: inChannels)
+            ? Conv2d.packedForDirectKernel(self.weight) : nil
     }
 
     /// Output positions per task: about 1 MiB of patch matrix, at least 256 columns so that sgemm's
@@ -88,8 +93,16 @@ public struct Conv2d: @unchecked Sendable {
         run(x, into: &y, accumulate: true, pool: pool)
     }
 
-    private func run(_ x: ImageTensor, into y: inout ImageTensor, accumulate: Bool, pool: ComputePool) {
+    func run(_ x: ImageTensor, into y: inout ImageTensor, accumulate: Bool, pool: ComputePool) {
         precondition(x.channels == inChannels, "conv2d \(weight.name) takes \(inChannels) channels, got \(x.channels)")
+        if directWeights != nil && aigc_simd_level() >= Int32(AIGC_SIMD_AVX2.rawValue) {
+            return runDirect(x, into: &y, accumulate: accumulate, pool: pool)
+        }
+        runIm2col(x, into: &y, accumulate: accumulate, pool: pool)
+    }
+
+    /// The im2col + sgemm path, for every shape (the direct kernel's tests compare against it).
+    func runIm2col(_ x: ImageTensor, into y: inout ImageTensor, accumulate: Bool, pool: ComputePool) {
         let (outHeight, outWidth) = (y.height, y.width)
         let g = geometry, mode = paddingMode, groups = groups, inChannels = inChannels, outChannels = outChannels
         let channelsPerGroup = inChannels / groups, outPerGroup = outChannels / groups

@@ -128,6 +128,23 @@ int aigc_pool_threads(const aigc_pool *pool);
 /// A call made while the pool is busy (another thread's job, or a nested call) runs inline.
 void aigc_pool_run(aigc_pool *pool, int64_t n_tasks, aigc_task_fn fn, void *context);
 
+// ---- direct convolution (conv_direct.c) -------------------------------------------------------
+/// Output channels per register tile of the direct convolution, and positions per tile.
+enum { AIGC_CONV_TILE_CHANNELS = 6, AIGC_CONV_TILE_POSITIONS = 16 };
+/// Packs [out][in][taps] weights into [ceil(out/6)][in][taps][6], zeros for the missing channels.
+void aigc_conv_pack_weights(float *dst, const float *weight, int64_t out, int64_t in, int64_t taps);
+/// Stride-1 convolution of a padded input (planes `plane` floats apart, rows `pitch` apart) for
+/// channel blocks [block_begin, block_end) and flattened positions [first, first + count):
+/// out[(b * 6 + r) * out_stride + p] = sum over c, ky, kx of w * in[c * plane + first + p + ky * pitch + kx].
+/// The AVX2 path computes whole tiles of 16 positions: the input needs 16 + kw floats of readable
+/// slack past the last position and `out` rows 16 floats past `count`.
+void aigc_conv_direct_scalar(float *out, int64_t out_stride, const float *packed, int64_t block_begin, int64_t block_end,
+                             const float *in, int64_t plane, int64_t pitch, int64_t channels, int64_t kh, int64_t kw,
+                             int64_t first, int64_t count);
+void aigc_conv_direct_avx2(float *out, int64_t out_stride, const float *packed, int64_t block_begin, int64_t block_end,
+                           const float *in, int64_t plane, int64_t pitch, int64_t channels, int64_t kh, int64_t kw,
+                           int64_t first, int64_t count);
+
 #ifdef __cplusplus
 }
 #endif

@@ -17,7 +17,7 @@ struct Bench: ParsableCommand {
     @Flag(help: "Print a JSON array, one object per test.") var json = false
     @Flag(help: "Measure the matrix-vector kernels alone (GB/s of weights per type) instead of a model.") var kernels = false
     @Flag(help: "Also measure memory bandwidth (STREAM triad) and report decode speed as a fraction of the bound it sets.") var bandwidth = false
-    @Flag(name: .customLong("conv"), help: "Measure Conv2d (im2col + sgemm) in GFLOPS against cblas_sgemm of the same shape.") var convolution = false
+    @Flag(name: .customLong("conv"), help: "Measure Conv2d (direct kernel or im2col + sgemm) in GFLOPS against cblas_sgemm of the same shape.") var convolution = false
     @Flag(help: "Time one SD 1.5 U-Net evaluation of a guidance batch of 2 latents (random weights, built in memory).") var unet = false
     @Flag(help: "Time one SD 1.5 VAE decode (random weights, built in memory).") var vae = false
     @Option(help: "Image sizes for --unet and --vae, comma-separated (multiples of 64).") var size: String = "512"
