@@ -40,12 +40,10 @@ public func causalAttention(queries q: ConstFloatPointer, qStride: Int, tokens n
         let kvh = h / group
         let scores = workspace.scratch(thread: thread).assumingMemoryBound(to: Float.self)
         let k0 = UnsafePointer(cache.key(layer: layer, sequence: s, position: 0)) + kvh * D
-        for t in 0...p { scores[t] = dot(qi, k0 + t * kvDim, count: D) * shape.scale }
+        scaledDots(into: scores, qi, rows: k0, count: p + 1, stride: kvDim, dim: D, scale: shape.scale)
         softmax(scores, count: p + 1)
-        let o = out + i * H * D + h * D
-        o.update(repeating: 0, count: D)
         let v0 = UnsafePointer(cache.value(layer: layer, sequence: s, position: 0)) + kvh * D
-        for t in 0...p { axpy(into: o, scores[t], v0 + t * kvDim, count: D) }
+        weightedSum(into: out + i * H * D + h * D, weights: scores, rows: v0, count: p + 1, stride: kvDim, dim: D)
     }
 }
 

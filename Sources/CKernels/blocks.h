@@ -81,6 +81,8 @@ float aigc_dot_bf16_scalar(const void *w, const void *a, int64_t n);
 float aigc_dot_f32_scalar(const void *w, const void *a, int64_t n);
 void aigc_quantize_q8a_scalar(const float *x, void *out, int64_t n);
 void aigc_quantize_q8_K_scalar(const float *x, void *out, int64_t n);
+void aigc_quantize_q8a_avx2(const float *x, void *out, int64_t n);
+void aigc_quantize_q8_K_avx2(const float *x, void *out, int64_t n);
 int aigc_quantize_k_row(int type, const float *src, void *dst, int64_t n);
 
 // AVX2 versions (quant_avx2.c); only called when the CPU has AVX2, FMA and F16C.

@@ -161,8 +161,12 @@ int64_t aigc_activation_row_bytes(int weight_type, int64_t n) {
 
 void aigc_prepare_activation(int weight_type, const float *x, void *out, int64_t n) {
     switch (aigc_activation_kind(weight_type)) {
-    case AIGC_ACT_Q8A: aigc_quantize_q8a_scalar(x, out, n); break;
-    case AIGC_ACT_Q8K: aigc_quantize_q8_K_scalar(x, out, n); break;
+    case AIGC_ACT_Q8A:
+        if (aigc_simd_level() >= AIGC_SIMD_AVX2) aigc_quantize_q8a_avx2(x, out, n); else aigc_quantize_q8a_scalar(x, out, n);
+        break;
+    case AIGC_ACT_Q8K:
+        if (aigc_simd_level() >= AIGC_SIMD_AVX2) aigc_quantize_q8_K_avx2(x, out, n); else aigc_quantize_q8_K_scalar(x, out, n);
+        break;
     default: memcpy(out, x, (size_t)n * 4); break;
     }
 }

@@ -289,3 +289,62 @@ AVX2 float aigc_dot_f32_avx2(const void *w, const void *a, int64_t n) {
     for (; i < n; i++) sum += x[i] * y[i];
     return sum;
 }
+
+// ---- activation quantizers: the same codes, scales and sums as quant_scalar.c, bit for bit ------
+// (|x| max, d = amax / 127, id = 1 / d, codes rounded to nearest even by vcvtps2dq as nearbyintf
+// does in the default rounding mode; the int sums are exact in any order).
+
+// Eight int32 lanes -> eight int8 codes at out (values are within [-127, 127]).
+AVX2 static inline void store_codes8(int8_t *out, __m256i q) {
+    const __m128i w = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
+    _mm_storel_epi64((__m128i *)out, _mm_packs_epi16(w, w));
+}
+
+AVX2 static inline float block_amax(const float *x, int n) {
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    __m256 m = _mm256_setzero_ps();
+    for (int j = 0; j < n; j += 8) m = _mm256_max_ps(m, _mm256_andnot_ps(sign, _mm256_loadu_ps(x + j)));
+    __m128 h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+    h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+    h = _mm_max_ss(h, _mm_movehdup_ps(h));
+    return _mm_cvtss_f32(h);
+}
+
+AVX2 static inline int hsum_epi32(__m256i v) {
+    __m128i h = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0x4E));
+    h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0xB1));
+    return _mm_cvtsi128_si32(h);
+}
+
+AVX2 void aigc_quantize_q8a_avx2(const float *x, void *out, int64_t n) {
+    block_q8a *y = out;
+    for (int64_t i = 0; i < n / 32; i++, x += 32) {
+        const float d = block_amax(x, 32) / 127, id = d ? 1.0f / d : 0.0f;
+        const __m256 scale = _mm256_set1_ps(id);
+        __m256i sum = _mm256_setzero_si256();
+        for (int j = 0; j < 32; j += 8) {
+            const __m256i q = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + j), scale));
+            sum = _mm256_add_epi32(sum, q);
+            store_codes8(y[i].qs + j, q);
+        }
+        y[i].d = d;
+        y[i].s = d * (float)hsum_epi32(sum);
+    }
+}
+
+AVX2 void aigc_quantize_q8_K_avx2(const float *x, void *out, int64_t n) {
+    block_q8_K *y = out;
+    for (int64_t i = 0; i < n / QK_K; i++, x += QK_K) {
+        const float d = block_amax(x, QK_K) / 127, id = d ? 1.0f / d : 0.0f;
+        const __m256 scale = _mm256_set1_ps(id);
+        for (int j = 0; j < QK_K; j += 16) {
+            const __m256i q0 = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + j), scale));
+            const __m256i q1 = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + j + 8), scale));
+            store_codes8(y[i].qs + j, q0);
+            store_codes8(y[i].qs + j + 8, q1);
+            y[i].bsums[j / 16] = (int16_t)hsum_epi32(_mm256_add_epi32(q0, q1));
+        }
+        y[i].d = d;
+    }
+}

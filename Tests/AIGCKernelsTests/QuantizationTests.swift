@@ -91,6 +91,28 @@ func dotCase(_ type: DType, count: Int, seed: UInt64) -> (weights: [UInt8], acti
         }
     }
 
+    /// Activation quantization (8-bit blocks of 32 for the 32-element formats, of 256 with block sums
+    /// for the K formats): the AVX2 quantizers give the same bytes as the portable ones.
+    @Test(arguments: [DType.q4_1, .q4_K])
+    func fastActivationQuantizerGivesThePortableBytes(_ type: DType) {
+        guard aigc_cpu_simd_level() >= AIGC_SIMD_AVX2.rawValue else { return }
+        var rng = TestRandom(seed: 31)
+        for blocks in [1, 2, 3, 7] {
+            let n = blocks * max(type.blockElements, 32)
+            var x = rng.floats(n, scale: 3)
+            x[0] = 0
+            if blocks == 2 { for j in 0..<max(type.blockElements, 32) { x[j] = 0 } } // an all-zero block (scale 0)
+            let bytes = Int(aigc_activation_row_bytes(type.rawValue, Int64(n)))
+            var portable = [UInt8](repeating: 0, count: bytes), fast = [UInt8](repeating: 1, count: bytes)
+            defer { aigc_set_simd_level(aigc_cpu_simd_level()) }
+            aigc_set_simd_level(Int32(AIGC_SIMD_SCALAR.rawValue))
+            portable.withUnsafeMutableBytes { aigc_prepare_activation(type.rawValue, x, $0.baseAddress!, Int64(n)) }
+            aigc_set_simd_level(Int32(AIGC_SIMD_AVX2.rawValue))
+            fast.withUnsafeMutableBytes { aigc_prepare_activation(type.rawValue, x, $0.baseAddress!, Int64(n)) }
+            #expect(fast == portable, "\(type) \(blocks) blocks")
+        }
+    }
+
     @Test(arguments: dotTypes)
     func blockDotApproximatesFloatDot(_ type: DType) {
         for (i, n) in Self.sizes(type).enumerated() {
