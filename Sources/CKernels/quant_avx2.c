@@ -15,6 +15,13 @@ AVX2 static inline float hsum_ps(__m256 v) {
     return _mm_cvtss_f32(lo);
 }
 
+AVX2 static inline int hsum_epi32(__m256i v) {
+    __m128i h = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0x4E));
+    h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0xB1));
+    return _mm_cvtsi128_si32(h);
+}
+
 // 16 bytes of packed nibbles -> 32 codes: low nibbles in bytes 0..15, high nibbles in 16..31.
 AVX2 static inline __m256i unpack_nibbles(const uint8_t *qs) {
     const __m128i tmp = _mm_loadu_si128((const __m128i *)qs);
@@ -132,27 +139,42 @@ AVX2 float aigc_dot_q8_0_avx2(const void *w, const void *a, int64_t n) {
     return hsum_ps(_mm256_add_ps(acc0, acc1));
 }
 
-// Sum over a K-quant block's sub-blocks of min * activation sum (the min correction).
-static inline int k_mins_dot(const uint8_t *scales, const int16_t *bsums, uint8_t sc[8]) {
-    int mins = 0;
-    for (int j = 0; j < 8; j++) {
-        uint8_t m;
-        scale_min_k4(j, scales, &sc[j], &m);
-        mins += m * (bsums[2 * j] + bsums[2 * j + 1]);
-    }
-    return mins;
+// The 12 scale bytes of a Q4_K/Q5_K block (6-bit scales and mins, see scale_min_k4) as two 8-byte
+// runs: sc[0..7] the scales, mn[0..7] the mins, unpacked with word masks rather than per sub-block.
+static inline void k4_scales_mins(const uint8_t *scales, uint32_t sc[2], uint32_t mn[2]) {
+    uint32_t u[3];
+    memcpy(u, scales, 12);
+    sc[0] = u[0] & 0x3f3f3f3f;
+    mn[0] = u[1] & 0x3f3f3f3f;
+    sc[1] = (u[2] & 0x0f0f0f0f) | (((u[0] >> 6) & 0x03030303) << 4);
+    mn[1] = ((u[2] >> 4) & 0x0f0f0f0f) | (((u[1] >> 6) & 0x03030303) << 4);
+}
+
+// Sub-block k's 16-bit scale in every lane of a 256-bit vector holding the eight scales twice.
+AVX2 static inline __m256i k4_scale(__m256i scales16, int k) {
+    const __m256i pick = _mm256_set1_epi16((short)(0x0100 + 0x0202 * k));
+    return _mm256_shuffle_epi8(scales16, pick);
+}
+
+// sum over sub-blocks j of min_j * (bsums[2j] + bsums[2j+1]), as four int32 lanes.
+AVX2 static inline __m128i k4_mins_dot(const uint32_t mn[2], const int16_t *bsums) {
+    const __m256i b = _mm256_loadu_si256((const __m256i *)bsums);
+    const __m128i pairs = _mm_hadd_epi16(_mm256_castsi256_si128(b), _mm256_extracti128_si256(b, 1));
+    const __m128i mins = _mm_cvtepu8_epi16(_mm_set_epi32(0, 0, (int)mn[1], (int)mn[0]));
+    return _mm_madd_epi16(mins, pairs);
 }
 
 AVX2 float aigc_dot_q4_K_avx2(const void *w, const void *a, int64_t n) {
     const block_q4_K *x = w;
     const block_q8_K *y = a;
     __m256 acc = _mm256_setzero_ps();
-    float mins_total = 0.0f;
+    __m128 acc_m = _mm_setzero_ps();
     const __m256i low4 = _mm256_set1_epi8(0x0F);
     for (int64_t i = 0; i < n / QK_K; i++) {
-        uint8_t sc[8];
-        const int mins = k_mins_dot(x[i].scales, y[i].bsums, sc);
-        mins_total += y[i].d * f16(x[i].dmin) * (float)mins;
+        uint32_t sc[2], mn[2];
+        k4_scales_mins(x[i].scales, sc, mn);
+        acc_m = _mm_fmadd_ps(_mm_set1_ps(y[i].d * f16(x[i].dmin)), _mm_cvtepi32_ps(k4_mins_dot(mn, y[i].bsums)), acc_m);
+        const __m256i scales16 = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(_mm_set_epi32(0, 0, (int)sc[1], (int)sc[0])));
         __m256i sumi = _mm256_setzero_si256();
         for (int j = 0; j < 4; j++) {
             const __m256i q4 = _mm256_loadu_si256((const __m256i *)(x[i].qs + 32 * j));
@@ -160,25 +182,28 @@ AVX2 float aigc_dot_q4_K_avx2(const void *w, const void *a, int64_t n) {
             const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q4, 4), low4);
             const __m256i a0 = _mm256_loadu_si256((const __m256i *)(y[i].qs + 64 * j));
             const __m256i a1 = _mm256_loadu_si256((const __m256i *)(y[i].qs + 64 * j + 32));
-            const __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, a0), _mm256_set1_epi16(sc[2 * j]));
-            const __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(hi, a1), _mm256_set1_epi16(sc[2 * j + 1]));
+            const __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, a0), k4_scale(scales16, 2 * j));
+            const __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(hi, a1), k4_scale(scales16, 2 * j + 1));
             sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(p0, p1));
         }
         acc = _mm256_fmadd_ps(_mm256_set1_ps(y[i].d * f16(x[i].d)), _mm256_cvtepi32_ps(sumi), acc);
     }
-    return hsum_ps(acc) - mins_total;
+    __m128 m = _mm_add_ps(acc_m, _mm_movehl_ps(acc_m, acc_m));
+    m = _mm_add_ss(m, _mm_movehdup_ps(m));
+    return hsum_ps(acc) - _mm_cvtss_f32(m);
 }
 
 AVX2 float aigc_dot_q5_K_avx2(const void *w, const void *a, int64_t n) {
     const block_q5_K *x = w;
     const block_q8_K *y = a;
     __m256 acc = _mm256_setzero_ps();
-    float mins_total = 0.0f;
+    __m128 acc_m = _mm_setzero_ps();
     const __m256i low4 = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi8(1);
     for (int64_t i = 0; i < n / QK_K; i++) {
-        uint8_t sc[8];
-        const int mins = k_mins_dot(x[i].scales, y[i].bsums, sc);
-        mins_total += y[i].d * f16(x[i].dmin) * (float)mins;
+        uint32_t sc[2], mn[2];
+        k4_scales_mins(x[i].scales, sc, mn);
+        acc_m = _mm_fmadd_ps(_mm_set1_ps(y[i].d * f16(x[i].dmin)), _mm_cvtepi32_ps(k4_mins_dot(mn, y[i].bsums)), acc_m);
+        const __m256i scales16 = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(_mm_set_epi32(0, 0, (int)sc[1], (int)sc[0])));
         const __m256i hbits = _mm256_loadu_si256((const __m256i *)x[i].qh);
         __m256i sumi = _mm256_setzero_si256();
         for (int j = 0; j < 4; j++) {
@@ -189,13 +214,15 @@ AVX2 float aigc_dot_q5_K_avx2(const void *w, const void *a, int64_t n) {
             const __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q4, 4), low4), h1);
             const __m256i a0 = _mm256_loadu_si256((const __m256i *)(y[i].qs + 64 * j));
             const __m256i a1 = _mm256_loadu_si256((const __m256i *)(y[i].qs + 64 * j + 32));
-            const __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, a0), _mm256_set1_epi16(sc[2 * j]));
-            const __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(hi, a1), _mm256_set1_epi16(sc[2 * j + 1]));
+            const __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, a0), k4_scale(scales16, 2 * j));
+            const __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(hi, a1), k4_scale(scales16, 2 * j + 1));
             sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(p0, p1));
         }
         acc = _mm256_fmadd_ps(_mm256_set1_ps(y[i].d * f16(x[i].d)), _mm256_cvtepi32_ps(sumi), acc);
     }
-    return hsum_ps(acc) - mins_total;
+    __m128 m = _mm_add_ps(acc_m, _mm_movehl_ps(acc_m, acc_m));
+    m = _mm_add_ss(m, _mm_movehdup_ps(m));
+    return hsum_ps(acc) - _mm_cvtss_f32(m);
 }
 
 AVX2 float aigc_dot_q6_K_avx2(const void *w, const void *a, int64_t n) {
@@ -205,12 +232,14 @@ AVX2 float aigc_dot_q6_K_avx2(const void *w, const void *a, int64_t n) {
     float offsets = 0.0f;
     const __m256i low4 = _mm256_set1_epi8(0x0F), two = _mm256_set1_epi8(3);
     for (int64_t i = 0; i < n / QK_K; i++) {
-        int offset = 0;
-        for (int k = 0; k < 16; k++) offset += x[i].scales[k] * y[i].bsums[k];
+        const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)x[i].scales));
+        const int offset = hsum_epi32(_mm256_madd_epi16(sc16, _mm256_loadu_si256((const __m256i *)y[i].bsums)));
         __m256i sumi = _mm256_setzero_si256();
         for (int c = 0; c < 2; c++) {
             const uint8_t *ql = x[i].ql + 64 * c, *qhp = x[i].qh + 32 * c;
-            const int8_t *sc = x[i].scales + 8 * c, *ay = y[i].qs + 128 * c;
+            const int8_t *ay = y[i].qs + 128 * c;
+            // Scales 8c..8c+7 in both 128-bit lanes, so one byte shuffle puts 2k in the low lane, 2k+1 in the high.
+            const __m256i half = c ? _mm256_permute4x64_epi64(sc16, 0xEE) : _mm256_permute4x64_epi64(sc16, 0x44);
             const __m256i l0 = _mm256_loadu_si256((const __m256i *)ql);
             const __m256i l1 = _mm256_loadu_si256((const __m256i *)(ql + 32));
             const __m256i qh = _mm256_loadu_si256((const __m256i *)qhp);
@@ -224,7 +253,8 @@ AVX2 float aigc_dot_q6_K_avx2(const void *w, const void *a, int64_t n) {
             const __m256i quarters[4] = {q1, q2, q3, q4};
             for (int k = 0; k < 4; k++) {
                 const __m256i act = _mm256_loadu_si256((const __m256i *)(ay + 32 * k));
-                const __m256i scale = _mm256_set_m128i(_mm_set1_epi16(sc[2 * k + 1]), _mm_set1_epi16(sc[2 * k]));
+                const __m256i scale = _mm256_shuffle_epi8(half, _mm256_set_m128i(_mm_set1_epi16((short)(0x0100 + 0x0202 * (2 * k + 1))),
+                                                                                   _mm_set1_epi16((short)(0x0100 + 0x0202 * (2 * k)))));
                 sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(_mm256_maddubs_epi16(quarters[k], act), scale));
             }
         }
@@ -308,13 +338,6 @@ AVX2 static inline float block_amax(const float *x, int n) {
     h = _mm_max_ps(h, _mm_movehl_ps(h, h));
     h = _mm_max_ss(h, _mm_movehdup_ps(h));
     return _mm_cvtss_f32(h);
-}
-
-AVX2 static inline int hsum_epi32(__m256i v) {
-    __m128i h = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-    h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0x4E));
-    h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0xB1));
-    return _mm_cvtsi128_si32(h);
 }
 
 AVX2 void aigc_quantize_q8a_avx2(const float *x, void *out, int64_t n) {
