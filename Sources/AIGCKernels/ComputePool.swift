@@ -36,6 +36,10 @@ public final class ComputePool: @unchecked Sendable {
         }
     }
 
+    /// How many times this pool has run jobs on the calling thread alone because its workers kept
+    /// the caller waiting (preempted by another process while holding a task); see CKernels/pool.c.
+    public var soloPeriods: Int { pool.map { Int(aigc_pool_solo_periods($0)) } ?? 0 }
+
     /// Splits `count` items into contiguous ranges (about `perThread` per thread, at least `minimum`
     /// items each) and runs `body(range, thread)` on each in parallel.
     public func parallelRanges(_ count: Int, minimum: Int = 1, perThread: Int = 4,

@@ -4,6 +4,15 @@
 // claim tasks with compare-and-swap on that word, so a worker that wakes late can never run a task
 // of a job that has already moved on, and the caller never waits for a worker that has not claimed
 // anything: when the other core is busy, the caller simply runs the remaining tasks itself.
+//
+// That is not enough when a worker is preempted while it holds a task: on a core shared with another
+// CPU-bound process it is descheduled for a whole time slice (milliseconds) and the caller, done with
+// everything else, waits for it — for decode-sized jobs of tens of microseconds that costs more than
+// the second thread ever gives. So the caller keeps account, over windows of jobs, of the time it
+// spent on its own share and the time it then waited for others; when waiting exceeds a quarter of
+// its work, the pool runs jobs on the caller alone for a while (10 ms, doubling on each window that
+// stalls again, up to a second) and then tries its workers again. On a quiet machine the waits are
+// a task's length at most and the pool never goes solo.
 #define _GNU_SOURCE
 #include <linux/futex.h>
 #include <pthread.h>
@@ -11,12 +20,16 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 #include <immintrin.h>
 #include "aigc_kernels.h"
 
 #define MAX_THREADS 64
 #define SPIN_ROUNDS 20000
+#define WINDOW_JOBS 64
+#define SOLO_FIRST_NS 10000000LL
+#define SOLO_MAX_NS 1000000000LL
 
 struct aigc_pool {
     int threads;
@@ -30,7 +43,36 @@ struct aigc_pool {
     int64_t n_tasks;
     aigc_task_fn fn;
     void *context;
+    // Contention accounting; only the caller holding `busy` touches these.
+    int64_t solo_until;           // monotonic ns: jobs before this run on the caller alone
+    int64_t solo_length;          // the next solo period, ns
+    int64_t window_work, window_wait;
+    int window_jobs;
+    int64_t solo_periods;         // times the pool went solo (for tests and diagnostics)
 };
+
+static int64_t now_ns(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+// Closes a window of jobs: go solo if the caller waited for other threads more than a quarter of the
+// time it worked (and for at least a millisecond in all).
+static void account(aigc_pool *pool, int64_t work, int64_t wait, int64_t now) {
+    pool->window_work += work;
+    pool->window_wait += wait;
+    if (++pool->window_jobs < WINDOW_JOBS) return;
+    if (pool->window_wait > pool->window_work / 4 && pool->window_wait > 1000000) {
+        pool->solo_until = now + pool->solo_length;
+        pool->solo_length = pool->solo_length * 2 > SOLO_MAX_NS ? SOLO_MAX_NS : pool->solo_length * 2;
+        pool->solo_periods++;
+    } else {
+        pool->solo_length = SOLO_FIRST_NS;
+    }
+    pool->window_work = pool->window_wait = 0;
+    pool->window_jobs = 0;
+}
 
 struct worker_start { aigc_pool *pool; int index; };
 
@@ -90,6 +132,7 @@ aigc_pool *aigc_pool_create(int threads) {
     aigc_pool *pool = calloc(1, sizeof(aigc_pool));
     if (!pool) return NULL;
     pool->threads = threads;
+    pool->solo_length = SOLO_FIRST_NS;
     for (int i = 1; i < threads; i++) {
         struct worker_start *start = malloc(sizeof *start);
         if (!start) { pool->threads = i; break; }
@@ -125,6 +168,16 @@ int aigc_available_cpus(void) {
 
 int aigc_pool_threads(const aigc_pool *pool) { return pool ? pool->threads : 1; }
 
+int64_t aigc_pool_solo_periods(aigc_pool *pool) {
+    if (!pool) return 0;
+    // Read under `busy` so that the count is not torn by a job in flight.
+    int expected = 0;
+    while (!atomic_compare_exchange_weak(&pool->busy, &expected, 1)) { expected = 0; sched_yield(); }
+    const int64_t n = pool->solo_periods;
+    atomic_store_explicit(&pool->busy, 0, memory_order_release);
+    return n;
+}
+
 void aigc_pool_run(aigc_pool *pool, int64_t n_tasks, aigc_task_fn fn, void *context) {
     if (n_tasks <= 0) return;
     int expected = 0;
@@ -132,6 +185,12 @@ void aigc_pool_run(aigc_pool *pool, int64_t n_tasks, aigc_task_fn fn, void *cont
         !atomic_compare_exchange_strong(&pool->busy, &expected, 1)) {
         // Thread index 0 is safe here: callers that share a pool do not share per-thread scratch.
         for (int64_t t = 0; t < n_tasks; t++) fn(context, t, 0);
+        return;
+    }
+    const int64_t start = now_ns();
+    if (start < pool->solo_until) {
+        for (int64_t t = 0; t < n_tasks; t++) fn(context, t, 0);
+        atomic_store_explicit(&pool->busy, 0, memory_order_release);
         return;
     }
     // Every task of the previous job has finished (we waited for it), so nobody reads these now.
@@ -145,10 +204,16 @@ void aigc_pool_run(aigc_pool *pool, int64_t n_tasks, aigc_task_fn fn, void *cont
     if (atomic_load(&pool->sleepers) > 0)
         futex(&pool->wake, FUTEX_WAKE_PRIVATE, MAX_THREADS);
     run_tasks(pool, gen, 0);
-    int spins = 0;
-    while (atomic_load_explicit(&pool->finished, memory_order_acquire) < n_tasks) {
-        if (++spins < 2000) _mm_pause();
-        else sched_yield();
+    const int64_t own = now_ns();
+    int64_t end = own;
+    if (atomic_load_explicit(&pool->finished, memory_order_acquire) < n_tasks) {
+        int spins = 0;
+        while (atomic_load_explicit(&pool->finished, memory_order_acquire) < n_tasks) {
+            if (++spins < 2000) _mm_pause();
+            else sched_yield();
+        }
+        end = now_ns();
     }
+    account(pool, own - start, end - own, end);
     atomic_store_explicit(&pool->busy, 0, memory_order_release);
 }

@@ -5,6 +5,9 @@ import CKernels
 import Foundation
 import Synchronization
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @Suite struct FloatKernelTests {
     static let sizes = [1, 2, 7, 8, 9, 15, 16, 17, 31, 33, 64, 100, 257]
@@ -109,6 +112,38 @@ import Testing
             #expect(counts.withLock { $0.allSatisfy { $0 == 1 } }, "\(tasks) tasks on \(threads) threads")
             #expect(badThread.load(ordering: .relaxed) == 0)
         }
+    }
+
+    /// A worker that stalls (as one preempted by another process does) makes the pool run jobs on the
+    /// caller alone for a while, and every task still runs exactly once. (That a quiet pool stays on
+    /// two threads is shown by `benchmarks/contention.sh` and the 2-thread figures, not here: other
+    /// tests running beside this one can preempt a worker.)
+    @Test func aStallingWorkerSendsThePoolSolo() {
+        let pool = ComputePool(threads: 2)
+        let onWorkers = Atomic<Int>(0), runs = Atomic<Int>(0)
+        // Jobs of 4 tasks of 50 us; a task the worker takes sleeps 2 ms, far beyond the caller's share.
+        func spin(microseconds: UInt64) {
+            let end = DispatchTime.now().uptimeNanoseconds + microseconds * 1000
+            while DispatchTime.now().uptimeNanoseconds < end {}
+        }
+        for _ in 0..<(2 * 64) {
+            pool.parallelFor(4) { _, thread in
+                runs.add(1, ordering: .relaxed)
+                if thread != 0 {
+                    onWorkers.add(1, ordering: .relaxed)
+                    usleep(2000)
+                } else {
+                    spin(microseconds: 50)
+                }
+            }
+        }
+        #expect(runs.load(ordering: .relaxed) == 2 * 64 * 4)
+        #expect(onWorkers.load(ordering: .relaxed) > 0, "the worker took part before the pool went solo")
+        #expect(pool.soloPeriods >= 1, "the caller waited for a stalled worker in every job")
+        // Solo for at least 10 ms from the end of the first window: the next jobs stay on the caller.
+        let before = onWorkers.load(ordering: .relaxed)
+        for _ in 0..<20 { pool.parallelFor(4) { _, thread in if thread != 0 { onWorkers.add(1, ordering: .relaxed) } } }
+        #expect(onWorkers.load(ordering: .relaxed) == before, "jobs right after a stalled window run on the caller alone")
     }
 
     @Test func rangesCoverTheWholeCount() {

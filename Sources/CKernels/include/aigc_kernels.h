@@ -127,6 +127,9 @@ int aigc_pool_threads(const aigc_pool *pool);
 /// Runs fn(context, task, thread) for task in [0, n_tasks) and returns when all have finished.
 /// A call made while the pool is busy (another thread's job, or a nested call) runs inline.
 void aigc_pool_run(aigc_pool *pool, int64_t n_tasks, aigc_task_fn fn, void *context);
+/// How many times the pool has run jobs on the caller alone because its workers kept it waiting
+/// (a worker preempted by another process holds its task for a whole time slice).
+int64_t aigc_pool_solo_periods(aigc_pool *pool);
 
 // ---- direct convolution (conv_direct.c) -------------------------------------------------------
 /// Output channels per register tile of the direct convolution, and positions per tile.
