@@ -21,10 +21,13 @@ enum StableDiffusionLoader {
     }
 
     /// The pipeline of a single-file SD 1.x checkpoint (LDM names: model.diffusion_model.*,
-    /// first_stage_model.*, cond_stage_model.*), its layout read from the tensor shapes; the rest of
-    /// the configuration is SD 1.x's (v1-inference.yaml), which every such file shares.
-    static func load(checkpoint weights: any WeightSource, source: String, pool: ComputePool) throws -> StableDiffusionPipeline {
-        let checkpoint = try StableDiffusionCheckpoint(weights: weights)
+    /// first_stage_model.*, cond_stage_model.*), its layout read from the tensor shapes unless `layout`
+    /// is given; the rest of the configuration is SD 1.x's (v1-inference.yaml), which every such file
+    /// shares: 8 heads per UNet level, one transformer layer, quick-GELU CLIP, the bundled CLIP
+    /// vocabulary and SD 1.5's scheduler.
+    static func load(checkpoint weights: any WeightSource, source: String, layout given: StableDiffusionLayout? = nil,
+                     pool: ComputePool) throws -> StableDiffusionPipeline {
+        let checkpoint = try StableDiffusionCheckpoint(weights: weights, layout: given)
         let layout = checkpoint.layout
         var unetConfig = UNet2DConfiguration(blockOutChannels: layout.unetBlockChannels, crossAttentionDim: layout.crossAttentionDim)
         let levels = layout.unetBlockChannels.count
@@ -35,13 +38,15 @@ enum StableDiffusionLoader {
         unetConfig.downBlockTypes = layout.unetAttentionLevels.map { $0 ? "CrossAttnDownBlock2D" : "DownBlock2D" }
         unetConfig.upBlockTypes = layout.unetAttentionLevels.reversed().map { $0 ? "CrossAttnUpBlock2D" : "UpBlock2D" }
         var vaeConfig = AutoencoderKLConfiguration()
-        vaeConfig.blockOutChannels = Array(vaeConfig.blockOutChannels.prefix(layout.vaeLevels))
+        vaeConfig.blockOutChannels = layout.vaeBlockChannels
         vaeConfig.layersPerBlock = layout.vaeLayersPerBlock
-        var textConfig = CLIPTextConfiguration()
-        textConfig.hiddenSize = layout.crossAttentionDim
+        guard layout.textEncoder.heads > 0 else {
+            throw ImagingError.architectureMismatch(path: source, requested: "sd", detected: nil,
+                                                    reason: "its text encoder is \(layout.textEncoder.hiddenSize) wide, not a multiple of CLIP's 64-wide heads, and no tensor records the head count")
+        }
         let unet = try UNet2DConditionModel(configuration: unetConfig, weights: checkpoint.unet, pool: pool)
         let vae = try AutoencoderKL(configuration: vaeConfig, weights: checkpoint.vae, pool: pool)
-        let textEncoder = try CLIPTextModel(configuration: textConfig, weights: checkpoint.textEncoder, pool: pool)
+        let textEncoder = try CLIPTextModel(configuration: layout.textEncoder, weights: checkpoint.textEncoder, pool: pool)
         return try StableDiffusionPipeline(tokenizer: CLIPTokenizer.bundled(), textEncoder: textEncoder, unet: unet, vae: vae,
                                            schedulerConfiguration: .stableDiffusion15, source: source)
     }

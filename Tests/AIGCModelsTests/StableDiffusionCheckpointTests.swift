@@ -135,7 +135,7 @@ private func zeros(_ shapes: [String: [Int]]) -> DictionaryWeights {
         shapes.merge(res(u + "output_blocks.3.0.", 24, 8)) { a, _ in a }
         let layout = try StableDiffusionLayout(inferringFrom: shapes)
         #expect(layout == StableDiffusionLayout(unetBlockChannels: [8, 16], unetLayersPerBlock: 1, unetAttentionLevels: [true, false],
-                                                vaeLevels: 1, vaeLayersPerBlock: 1))
+                                                vaeBlockChannels: [4], vaeLayersPerBlock: 1))
         let checkpoint = try StableDiffusionCheckpoint(weights: zeros(shapes))
         #expect(checkpoint.unet.tensorNames.contains("down_blocks.1.resnets.0.conv_shortcut.weight"))
         #expect(checkpoint.unet.tensorNames.contains("up_blocks.0.resnets.0.conv2.weight"))

@@ -34,26 +34,34 @@ public struct StableDiffusionLayout: Sendable, Equatable {
     public var unetAttentionLevels: [Bool]
     /// Width of the text embeddings the cross-attention reads (768 for CLIP ViT-L/14).
     public var crossAttentionDim: Int
-    public var vaeLevels: Int
+    /// VAE width per level, encoder order (`block_out_channels`; SD: 128, 256, 512, 512); its count is the number of levels.
+    public var vaeBlockChannels: [Int]
     public var vaeLayersPerBlock: Int
+    /// The CLIP text encoder (SD 1.x: ViT-L/14). Its sizes are read from its tensors; the head count is the
+    /// one number no tensor records, so inference takes CLIP's 64-wide heads (768 / 64 = 12) and leaves
+    /// `heads` 0, unknown, for a width that is not a multiple of 64: such a checkpoint needs it given.
+    public var textEncoder: CLIPTextConfiguration
 
     public init(unetInChannels: Int = 4, unetBlockChannels: [Int] = [320, 640, 1280, 1280], unetLayersPerBlock: Int = 2,
                 unetAttentionLevels: [Bool] = [true, true, true, false], crossAttentionDim: Int = 768,
-                vaeLevels: Int = 4, vaeLayersPerBlock: Int = 2) {
+                vaeBlockChannels: [Int] = [128, 256, 512, 512], vaeLayersPerBlock: Int = 2,
+                textEncoder: CLIPTextConfiguration = CLIPTextConfiguration()) {
         precondition(unetAttentionLevels.count == unetBlockChannels.count, "one attention flag per UNet level")
         self.unetInChannels = unetInChannels
         self.unetBlockChannels = unetBlockChannels
         self.unetLayersPerBlock = unetLayersPerBlock
         self.unetAttentionLevels = unetAttentionLevels
         self.crossAttentionDim = crossAttentionDim
-        self.vaeLevels = vaeLevels
+        self.vaeBlockChannels = vaeBlockChannels
         self.vaeLayersPerBlock = vaeLayersPerBlock
+        self.textEncoder = textEncoder
     }
 
     /// Stable Diffusion 1.x (v1-inference.yaml).
     public static let sd1 = StableDiffusionLayout()
 
     public var unetLevels: Int { unetBlockChannels.count }
+    public var vaeLevels: Int { vaeBlockChannels.count }
 
     /// Reads the layout from the checkpoint's tensor shapes: LDM numbers its UNet input blocks
     /// 1, 2, ... with a downsampler (`.0.op`) closing every level but the last, so the blocks before
@@ -92,9 +100,38 @@ public struct StableDiffusionLayout: Sendable, Equatable {
         let vaeDown = StableDiffusionComponent.vae.checkpointPrefix + "encoder.down."
         let vaeLevels = (0...).first { level in !shapes.keys.contains { $0.hasPrefix(vaeDown + "\(level).") } }!
         let vaeBlocks = (0...).first { block in !shapes.keys.contains { $0.hasPrefix(vaeDown + "0.block.\(block).") } }!
+        // Each encoder level opens with a res block whose conv1 widens to the level's channels.
+        let vaeChannels = try (0..<vaeLevels).map { level in
+            let name = vaeDown + "\(level).block.0.conv1.weight"
+            guard let shape = shapes[name], shape.count == 4 else {
+                throw ModelError.unrecognizedTensor(name: name, source: source, reason: "is missing or not a convolution: VAE level \(level) has no first res block")
+            }
+            return shape[0]
+        }
+        let crossAttentionDim = crossKey?.value.last ?? 768
         self.init(unetInChannels: convIn[1], unetBlockChannels: channels, unetLayersPerBlock: layersPerBlock ?? inLevel,
-                  unetAttentionLevels: attention, crossAttentionDim: crossKey?.value.last ?? 768,
-                  vaeLevels: vaeLevels, vaeLayersPerBlock: vaeBlocks)
+                  unetAttentionLevels: attention, crossAttentionDim: crossAttentionDim,
+                  vaeBlockChannels: vaeChannels, vaeLayersPerBlock: vaeBlocks,
+                  textEncoder: Self.textEncoder(inferringFrom: shapes, crossAttentionDim: crossAttentionDim))
+    }
+
+    /// CLIP's sizes from its tensors: width and vocabulary from the token embedding, positions from the
+    /// position embedding, layers by count, MLP width from fc1; SD 1.x's value for any tensor that is absent.
+    static func textEncoder(inferringFrom shapes: [String: [Int]], crossAttentionDim: Int) -> CLIPTextConfiguration {
+        let clip = StableDiffusionComponent.textEncoder.checkpointPrefix + "text_model."
+        var config = CLIPTextConfiguration()
+        if let token = shapes[clip + "embeddings.token_embedding.weight"], token.count == 2 {
+            config.vocabularySize = token[0]
+            config.hiddenSize = token[1]
+        } else {
+            config.hiddenSize = crossAttentionDim
+        }
+        if let positions = shapes[clip + "embeddings.position_embedding.weight"], positions.count == 2 { config.maxPositions = positions[0] }
+        if let fc1 = shapes[clip + "encoder.layers.0.mlp.fc1.weight"], fc1.count == 2 { config.intermediateSize = fc1[0] }
+        let layers = (0...).first { i in !shapes.keys.contains { $0.hasPrefix(clip + "encoder.layers.\(i).") } }!
+        if layers > 0 { config.layers = layers }
+        config.heads = config.hiddenSize > 0 && config.hiddenSize.isMultiple(of: 64) ? config.hiddenSize / 64 : 0
+        return config
     }
 }
 
