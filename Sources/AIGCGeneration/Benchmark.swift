@@ -26,11 +26,15 @@ public struct BenchmarkResult: Codable, Sendable {
     public var bandwidthGBps: Double?
     public var boundTokensPerSecond: Double?
     public var fractionOfBound: Double?
+    /// Times the worker pool ran jobs on the calling thread alone during this test because its other
+    /// threads were preempted (0 on a quiet machine; see CKernels/pool.c).
+    public var soloPeriods: Int?
 
     enum CodingKeys: String, CodingKey {
         case model, sizeBytes = "size_bytes", parameters, quantization, threads, test, promptTokens = "n_prompt"
         case generatedTokens = "n_gen", tokensPerSecond = "tokens_per_second", stddev, samples
         case bandwidthGBps = "bandwidth_gb_per_s", boundTokensPerSecond = "bound_tokens_per_second", fractionOfBound = "fraction_of_bound"
+        case soloPeriods = "solo_periods"
     }
 }
 

@@ -11,14 +11,16 @@
 // the second thread ever gives. So the caller keeps account, over windows of jobs, of the time it
 // spent on its own share and the time it then waited for others; when waiting exceeds a quarter of
 // its work, the pool runs jobs on the caller alone for a while (10 ms, doubling on each window that
-// stalls again, up to a second) and then tries its workers again. On a quiet machine the waits are
-// a task's length at most and the pool never goes solo.
+// stalls again up to a second, halving after 8 in a row that do not) with its workers asleep, so that the
+// scheduler can give the caller the free core, and then tries its workers again. On a quiet machine
+// the waits are a task's length at most and the pool does not go solo.
 #define _GNU_SOURCE
 #include <linux/futex.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,6 +32,7 @@
 #define WINDOW_JOBS 64
 #define SOLO_FIRST_NS 10000000LL
 #define SOLO_MAX_NS 1000000000LL
+#define CLEAN_WINDOWS 8
 
 struct aigc_pool {
     int threads;
@@ -49,6 +52,9 @@ struct aigc_pool {
     int64_t window_work, window_wait;
     int window_jobs;
     int64_t solo_periods;         // times the pool went solo (for tests and diagnostics)
+    int clean_windows;            // windows in a row without a stall
+    int adaptive;
+    _Atomic int resting;          // solo: workers sleep at once instead of spinning for the next job
 };
 
 static int64_t now_ns(void) {
@@ -63,12 +69,17 @@ static void account(aigc_pool *pool, int64_t work, int64_t wait, int64_t now) {
     pool->window_work += work;
     pool->window_wait += wait;
     if (++pool->window_jobs < WINDOW_JOBS) return;
-    if (pool->window_wait > pool->window_work / 4 && pool->window_wait > 1000000) {
+    if (pool->adaptive && pool->window_wait > pool->window_work / 4 && pool->window_wait > 1000000) {
         pool->solo_until = now + pool->solo_length;
         pool->solo_length = pool->solo_length * 2 > SOLO_MAX_NS ? SOLO_MAX_NS : pool->solo_length * 2;
         pool->solo_periods++;
-    } else {
-        pool->solo_length = SOLO_FIRST_NS;
+        pool->clean_windows = 0;
+        atomic_store_explicit(&pool->resting, 1, memory_order_relaxed);
+    } else if (++pool->clean_windows >= CLEAN_WINDOWS && pool->solo_length > SOLO_FIRST_NS) {
+        // A few clean windows are not the end of the contention (a worker that slept gets a turn on
+        // the shared core at once): shorten the next solo period only after several in a row.
+        pool->solo_length /= 2;
+        pool->clean_windows = 0;
     }
     pool->window_work = pool->window_wait = 0;
     pool->window_jobs = 0;
@@ -107,7 +118,8 @@ static void *worker_main(void *arg) {
         uint32_t wake = atomic_load_explicit(&pool->wake, memory_order_acquire);
         uint32_t gen = (uint32_t)(atomic_load_explicit(&pool->state, memory_order_acquire) >> 32);
         int spins = 0;
-        while (gen == seen && spins < SPIN_ROUNDS && !atomic_load_explicit(&pool->stop, memory_order_relaxed)) {
+        while (gen == seen && spins < SPIN_ROUNDS && !atomic_load_explicit(&pool->stop, memory_order_relaxed)
+               && !atomic_load_explicit(&pool->resting, memory_order_relaxed)) {
             _mm_pause();
             spins++;
             gen = (uint32_t)(atomic_load_explicit(&pool->state, memory_order_acquire) >> 32);
@@ -133,6 +145,9 @@ aigc_pool *aigc_pool_create(int threads) {
     if (!pool) return NULL;
     pool->threads = threads;
     pool->solo_length = SOLO_FIRST_NS;
+    // AIGC_POOL_ADAPT=0 keeps every thread on every job (for measuring what going solo saves).
+    const char *adapt = getenv("AIGC_POOL_ADAPT");
+    pool->adaptive = !(adapt && !strcmp(adapt, "0"));
     for (int i = 1; i < threads; i++) {
         struct worker_start *start = malloc(sizeof *start);
         if (!start) { pool->threads = i; break; }
@@ -193,6 +208,7 @@ void aigc_pool_run(aigc_pool *pool, int64_t n_tasks, aigc_task_fn fn, void *cont
         atomic_store_explicit(&pool->busy, 0, memory_order_release);
         return;
     }
+    atomic_store_explicit(&pool->resting, 0, memory_order_relaxed);
     // Every task of the previous job has finished (we waited for it), so nobody reads these now.
     pool->n_tasks = n_tasks;
     pool->fn = fn;

@@ -51,7 +51,9 @@ struct Bench: ParsableCommand {
             if let triad, !json { writeOut(String(format: "| memory | STREAM triad | | | %d | bandwidth | %.1f GB/s |\n", t, triad)) }
             for test in tests {
                 Profiler.reset()
+                let soloBefore = pool.soloPeriods
                 var r = try Benchmark.run(loaded, test: test, threads: t, repetitions: repetitions)
+                r.soloPeriods = pool.soloPeriods - soloBefore
                 if let triad, case .generation = test {
                     r.bandwidthGBps = triad
                     r.boundTokensPerSecond = triad * 1e9 / Double(Benchmark.weightBytesPerToken(loaded))
@@ -62,7 +64,8 @@ struct Bench: ParsableCommand {
                 if !json {
                     writeOut(String(format: "| %@ | %.2f MiB | %.2f M | %@ | %d | %@ | %.2f ± %.2f |", r.model, Double(r.sizeBytes) / 1048576,
                                     Double(r.parameters) / 1e6, r.quantization, r.threads, r.test, r.tokensPerSecond, r.stddev)
-                             + (r.fractionOfBound.map { String(format: " %.0f%% of the %.0f t/s bound", $0 * 100, r.boundTokensPerSecond!) } ?? "") + "\n")
+                             + (r.fractionOfBound.map { String(format: " %.0f%% of the %.0f t/s bound", $0 * 100, r.boundTokensPerSecond!) } ?? "")
+                             + (r.soloPeriods.map { $0 > 0 ? " (pool went solo \($0)x: another process held a core)" : "" } ?? "") + "\n")
                 }
             }
         }
