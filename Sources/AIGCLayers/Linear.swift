@@ -15,12 +15,18 @@ public struct Linear: @unchecked Sendable {
     public let inputMajor: Bool
     public let inFeatures: Int
     public let outFeatures: Int
+    /// The weight interleaved four rows at a time for the decode kernels (nil where no four-row
+    /// kernel serves its type or its rows are not a multiple of 4). When set, the original tensor's
+    /// file pages are released and every product and dequantization reads this copy.
+    let interleaved: InterleavedWeight?
 
     /// Activation rows from which dequantize + sgemm beats the multi-row block kernels (measured: equal
     /// at 64 rows on SmolLM2 Q4_1, dot products 2.6x faster at 16, sgemm 1.25x faster at 512; AIGC_GEMM_THRESHOLD
     /// overrides it for measurements).
     public static let gemmThreshold = Int(ProcessInfo.processInfo.environment["AIGC_GEMM_THRESHOLD"] ?? "") ?? 64
     static let gemmChunkRows = 64
+    /// AIGC_INTERLEAVE=0 keeps weights in the file's row order (for measuring what interleaving gives).
+    static let interleaves = ProcessInfo.processInfo.environment["AIGC_INTERLEAVE"] != "0"
     /// Decode tasks take at least 64 KiB of weights, and at most a quarter of a thread's share of the
     /// matrix: short row ranges cut the hardware prefetcher's streams (F16 decode on 2 threads ran at
     /// 81-89 tokens/s with 64 KiB tasks, 99-102 with shares of a quarter; Q4_0 179 -> 213).
@@ -39,6 +45,7 @@ public struct Linear: @unchecked Sendable {
         self.weight = inputMajor ? weight.toFloat32() : weight
         inFeatures = inputMajor ? weight.shape[0] : weight.shape[1]
         outFeatures = inputMajor ? weight.shape[1] : weight.shape[0]
+        interleaved = inputMajor || !Linear.interleaves ? nil : InterleavedWeight(weight)
         if let bias {
             guard bias.elementCount == outFeatures else {
                 throw TensorError.shapeMismatch(name: bias.name, expected: [outFeatures], actual: bias.shape, source: "linear layer")
@@ -139,15 +146,22 @@ public struct Linear: @unchecked Sendable {
             let w = weight.floatPointer
             matmul(into: y + rows.lowerBound, x, w + rows.lowerBound, m: m, n: rows.count, k: k, ldb: outFeatures, ldc: ldy)
         } else if let prepared {
-            aigc_matmul_rows(weight.dtype.rawValue, weight.data, Int64(weight.rowBytes), Int64(k), prepared.bytes, Int64(prepared.stride),
-                             Int64(m), y, Int64(ldy), Int64(rows.lowerBound), Int64(rows.upperBound))
+            if let interleaved {
+                aigc_matmul_rows_interleaved(weight.dtype.rawValue, interleaved.bytes, Int64(k), prepared.bytes, Int64(prepared.stride),
+                                             Int64(m), y, Int64(ldy), Int64(rows.lowerBound), Int64(rows.upperBound))
+            } else {
+                aigc_matmul_rows(weight.dtype.rawValue, weight.data, Int64(weight.rowBytes), Int64(k), prepared.bytes, Int64(prepared.stride),
+                                 Int64(m), y, Int64(ldy), Int64(rows.lowerBound), Int64(rows.upperBound))
+            }
         } else {
             let w: ConstFloatPointer
-            if weight.dtype == .f32 {
+            if weight.dtype == .f32 && interleaved == nil {
                 w = weight.floatPointer + rows.lowerBound * k
             } else {
                 let floats = scratch.assumingMemoryBound(to: Float.self)
-                for (i, r) in rows.enumerated() { weight.dequantizeRow(r, into: floats + i * k) }
+                for (i, r) in rows.enumerated() {
+                    if let interleaved { interleaved.dequantizeRow(r, into: floats + i * k) } else { weight.dequantizeRow(r, into: floats + i * k) }
+                }
                 w = UnsafePointer(floats)
             }
             matmulTransposedB(into: y + rows.lowerBound, x, w, m: m, n: rows.count, k: k, ldc: ldy)
@@ -156,5 +170,32 @@ public struct Linear: @unchecked Sendable {
             let b = bias.floatPointer + rows.lowerBound
             for t in 0..<m { add(into: y + t * ldy + rows.lowerBound, b, count: rows.count) }
         }
+    }
+}
+
+/// A weight matrix copied into the four-row interleaved layout of CKernels (aigc_interleave_rows4):
+/// one sequential stream for the decode kernels instead of four short ones per group of rows.
+final class InterleavedWeight: @unchecked Sendable {
+    let bytes: UnsafeMutableRawPointer
+    let type: Int32
+    let columns: Int
+
+    /// nil when the type has no four-row kernel at this SIMD level or the shape does not divide.
+    init?(_ weight: Tensor) {
+        guard weight.shape.count == 2, weight.dtype.isQuantized || weight.dtype == .f16 || weight.dtype == .bf16,
+              aigc_can_interleave_rows4(weight.dtype.rawValue, Int64(weight.shape[0]), Int64(weight.shape[1])) != 0 else { return nil }
+        type = weight.dtype.rawValue
+        columns = weight.shape[1]
+        let count = weight.shape[0] * weight.rowBytes
+        bytes = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1), alignment: 64)
+        aigc_interleave_rows4(type, weight.data, Int64(weight.rowBytes), Int64(weight.shape[0]), Int64(columns), bytes)
+        weight.releaseResidentPages()
+    }
+
+    deinit { bytes.deallocate() }
+
+    func dequantizeRow(_ row: Int, into destination: FloatPointer) {
+        let status = aigc_dequantize_row_interleaved(type, bytes, Int64(columns), Int64(row), destination)
+        precondition(status == 0, "no dequantizer for type \(type)")
     }
 }

@@ -1,5 +1,8 @@
 // Tensor: a typed, shaped view of bytes that live in a memory-mapped file or in owned memory.
 import CKernels
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Bytes that back one or more tensors: a region of a mapped file (kept alive by `owner`) or an
 /// allocation this object frees.
@@ -28,6 +31,10 @@ public final class TensorStorage: @unchecked Sendable {
     }
 
     public var mutableBase: UnsafeMutableRawPointer { UnsafeMutableRawPointer(mutating: base) }
+
+    /// Whether these bytes are a read-only mapping of a file (every `owner` is one), whose pages the
+    /// kernel can drop and read back from the file on the next access.
+    public var isMappedFile: Bool { owner != nil }
 
     deinit {
         if ownsMemory { UnsafeMutableRawPointer(mutating: base).deallocate() }
@@ -89,6 +96,16 @@ public struct Tensor: Sendable {
     public func dequantizeRow(_ index: Int, into destination: UnsafeMutablePointer<Float>) {
         let status = aigc_dequantize_row(dtype.rawValue, row(index), destination, Int64(rowElements))
         precondition(status == 0, "no dequantizer for \(dtype)")
+    }
+
+    /// Tells the kernel that this tensor's bytes are not needed for now, when they are pages of a
+    /// mapped file (a no-op for owned memory): they leave the resident set and are read back from
+    /// the file if touched again. For weights that a layer has copied into another layout.
+    public func releaseResidentPages() {
+        guard storage.isMappedFile, byteCount > 0 else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = (Int(bitPattern: data) + page - 1) / page * page, end = (Int(bitPattern: data) + byteCount) / page * page
+        if end > start { madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, MADV_DONTNEED) }
     }
 
     /// All values as floats (dequantized).

@@ -100,26 +100,28 @@ float aigc_dot_f32_avx2(const void *w, const void *a, int64_t n);
 void aigc_f16_to_f32_row_avx2(const uint16_t *src, float *dst, int64_t n);
 
 // Four-row matrix-vector kernels (matvec_avx2.c): out[r] = dot(row r, a) for the rows
-// at w, w + stride, w + 2 stride, w + 3 stride; nb blocks per row.
-typedef void (*aigc_rows4_fn)(const void *w, int64_t stride, const void *a, int64_t nb, float *out);
-void aigc_rows4_q4_0_avx2(const void *w, int64_t stride, const void *a, int64_t nb, float *out);
-void aigc_rows4_q4_1_avx2(const void *w, int64_t stride, const void *a, int64_t nb, float *out);
-void aigc_rows4_q5_0_avx2(const void *w, int64_t stride, const void *a, int64_t nb, float *out);
-void aigc_rows4_q5_1_avx2(const void *w, int64_t stride, const void *a, int64_t nb, float *out);
-void aigc_rows4_q8_0_avx2(const void *w, int64_t stride, const void *a, int64_t nb, float *out);
-void aigc_rows4_f16_avx2(const void *w, int64_t stride, const void *a, int64_t n, float *out);
-void aigc_rows4_bf16_avx2(const void *w, int64_t stride, const void *a, int64_t n, float *out);
+// at w, w + stride, w + 2 stride, w + 3 stride; nb blocks per row, block i of a row `step` bytes
+// after block i - 1 (the block size, or four for rows interleaved by aigc_interleave_rows4; for
+// F16/BF16 a "block" is 8 elements, 16 bytes).
+typedef void (*aigc_rows4_fn)(const void *w, int64_t stride, int64_t step, const void *a, int64_t nb, float *out);
+void aigc_rows4_q4_0_avx2(const void *w, int64_t stride, int64_t step, const void *a, int64_t nb, float *out);
+void aigc_rows4_q4_1_avx2(const void *w, int64_t stride, int64_t step, const void *a, int64_t nb, float *out);
+void aigc_rows4_q5_0_avx2(const void *w, int64_t stride, int64_t step, const void *a, int64_t nb, float *out);
+void aigc_rows4_q5_1_avx2(const void *w, int64_t stride, int64_t step, const void *a, int64_t nb, float *out);
+void aigc_rows4_q8_0_avx2(const void *w, int64_t stride, int64_t step, const void *a, int64_t nb, float *out);
+void aigc_rows4_f16_avx2(const void *w, int64_t stride, int64_t step, const void *a, int64_t n, float *out);
+void aigc_rows4_bf16_avx2(const void *w, int64_t stride, int64_t step, const void *a, int64_t n, float *out);
 // Four weight rows times T activation rows (a_stride bytes apart): out[4 t + r].
-typedef void (*aigc_rows4xt_fn)(const void *w, int64_t stride, const void *a, int64_t a_stride, int64_t nb, float *out);
-void aigc_rows4x4_q4_0_avx2(const void *w, int64_t stride, const void *a, int64_t a_stride, int64_t nb, float *out);
-void aigc_rows4x2_q4_0_avx2(const void *w, int64_t stride, const void *a, int64_t a_stride, int64_t nb, float *out);
-void aigc_rows4x4_q4_1_avx2(const void *w, int64_t stride, const void *a, int64_t a_stride, int64_t nb, float *out);
-void aigc_rows4x2_q4_1_avx2(const void *w, int64_t stride, const void *a, int64_t a_stride, int64_t nb, float *out);
-void aigc_rows4x4_q5_0_avx2(const void *w, int64_t stride, const void *a, int64_t a_stride, int64_t nb, float *out);
-void aigc_rows4x2_q5_0_avx2(const void *w, int64_t stride, const void *a, int64_t a_stride, int64_t nb, float *out);
-void aigc_rows4x4_q5_1_avx2(const void *w, int64_t stride, const void *a, int64_t a_stride, int64_t nb, float *out);
-void aigc_rows4x2_q5_1_avx2(const void *w, int64_t stride, const void *a, int64_t a_stride, int64_t nb, float *out);
-void aigc_rows4x4_q8_0_avx2(const void *w, int64_t stride, const void *a, int64_t a_stride, int64_t nb, float *out);
-void aigc_rows4x2_q8_0_avx2(const void *w, int64_t stride, const void *a, int64_t a_stride, int64_t nb, float *out);
+typedef void (*aigc_rows4xt_fn)(const void *w, int64_t stride, int64_t step, const void *a, int64_t a_stride, int64_t nb, float *out);
+void aigc_rows4x4_q4_0_avx2(const void *w, int64_t stride, int64_t step, const void *a, int64_t a_stride, int64_t nb, float *out);
+void aigc_rows4x2_q4_0_avx2(const void *w, int64_t stride, int64_t step, const void *a, int64_t a_stride, int64_t nb, float *out);
+void aigc_rows4x4_q4_1_avx2(const void *w, int64_t stride, int64_t step, const void *a, int64_t a_stride, int64_t nb, float *out);
+void aigc_rows4x2_q4_1_avx2(const void *w, int64_t stride, int64_t step, const void *a, int64_t a_stride, int64_t nb, float *out);
+void aigc_rows4x4_q5_0_avx2(const void *w, int64_t stride, int64_t step, const void *a, int64_t a_stride, int64_t nb, float *out);
+void aigc_rows4x2_q5_0_avx2(const void *w, int64_t stride, int64_t step, const void *a, int64_t a_stride, int64_t nb, float *out);
+void aigc_rows4x4_q5_1_avx2(const void *w, int64_t stride, int64_t step, const void *a, int64_t a_stride, int64_t nb, float *out);
+void aigc_rows4x2_q5_1_avx2(const void *w, int64_t stride, int64_t step, const void *a, int64_t a_stride, int64_t nb, float *out);
+void aigc_rows4x4_q8_0_avx2(const void *w, int64_t stride, int64_t step, const void *a, int64_t a_stride, int64_t nb, float *out);
+void aigc_rows4x2_q8_0_avx2(const void *w, int64_t stride, int64_t step, const void *a, int64_t a_stride, int64_t nb, float *out);
 
 #endif

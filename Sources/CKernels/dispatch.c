@@ -54,7 +54,10 @@ int aigc_cpu_simd_level(void) {
     return AIGC_SIMD_AVX2;
 }
 
-static int current_level = -1;
+// Per thread, so that a test comparing the portable path with the fast one on its own thread does
+// not switch the kernels of work running beside it (tests run concurrently). AIGC_SIMD applies to
+// every thread, as each starts from it.
+static _Thread_local int current_level = -1;
 
 static int initial_level(void) {
     int level = aigc_cpu_simd_level();
@@ -70,19 +73,15 @@ static int initial_level(void) {
 }
 
 int aigc_simd_level(void) {
-    int level = __atomic_load_n(&current_level, __ATOMIC_RELAXED);
-    if (level < 0) {
-        level = initial_level();
-        __atomic_store_n(&current_level, level, __ATOMIC_RELAXED);
-    }
-    return level;
+    if (current_level < 0) current_level = initial_level();
+    return current_level;
 }
 
 int aigc_set_simd_level(int level) {
     const int best = aigc_cpu_simd_level();
     if (level > best) level = best;
     if (level < 0) level = 0;
-    __atomic_store_n(&current_level, level, __ATOMIC_RELAXED);
+    current_level = level;
     return level;
 }
 
@@ -180,15 +179,17 @@ float aigc_dot_f32(const float *a, const float *b, int64_t n) {
     return aigc_simd_level() >= AIGC_SIMD_AVX2 ? aigc_dot_f32_avx2(a, b, n) : aigc_dot_f32_scalar(a, b, n);
 }
 
-void aigc_matmul_rows(int weight_type, const void *w, int64_t w_stride, int64_t n,
-                      const void *a, int64_t a_stride, int64_t m,
-                      float *y, int64_t y_stride, int64_t r0, int64_t r1) {
-    const int level = aigc_simd_level();
+static int64_t interleave_unit_bytes(int type);
+static int64_t interleave_unit_elements(int type);
+
+// Rows r0..r1 of a matrix whose block i of row r is at w + r * stride + i * step, with the four-row
+// kernels where they exist (rows4 non-NULL; then r1 - r0 is a multiple of 4 for interleaved weights).
+static void matmul_rows_with(int weight_type, int level, const char *wb, int64_t stride, int64_t step, int64_t n,
+                             const char *ab, int64_t a_stride, int64_t m, float *y, int64_t y_stride, int64_t r0, int64_t r1,
+                             int64_t group_bytes) {
     dot_fn fn = dot_for(weight_type, level);
-    if (!fn) return;
     aigc_rows4_fn rows4 = rows4_for(weight_type, level);
     aigc_rows4xt_fn rows4x4 = rows4xt_for(weight_type, level, 4), rows4x2 = rows4xt_for(weight_type, level, 2);
-    const char *wb = w, *ab = a;
     const int64_t nb = n / aigc_type_block_elements(weight_type);
     int64_t r = r0;
     // Rows outermost: the weight rows stay in L1 while every activation row passes over them,
@@ -196,26 +197,91 @@ void aigc_matmul_rows(int weight_type, const void *w, int64_t w_stride, int64_t 
     if (rows4) {
         float out[16];
         for (; r + 4 <= r1; r += 4) {
-            const void *rows = wb + r * w_stride;
+            const void *rows = group_bytes ? wb + (r / 4) * group_bytes : wb + r * stride;
             int64_t t = 0;
             for (; rows4x4 && t + 4 <= m; t += 4) {
-                rows4x4(rows, w_stride, ab + t * a_stride, a_stride, nb, out);
+                rows4x4(rows, stride, step, ab + t * a_stride, a_stride, nb, out);
                 for (int k = 0; k < 16; k++) y[(t + k / 4) * y_stride + r + k % 4] = out[k];
             }
             for (; rows4x2 && t + 2 <= m; t += 2) {
-                rows4x2(rows, w_stride, ab + t * a_stride, a_stride, nb, out);
+                rows4x2(rows, stride, step, ab + t * a_stride, a_stride, nb, out);
                 for (int k = 0; k < 8; k++) y[(t + k / 4) * y_stride + r + k % 4] = out[k];
             }
             for (; t < m; t++) {
-                rows4(rows, w_stride, ab + t * a_stride, nb, out);
+                rows4(rows, stride, step, ab + t * a_stride, nb, out);
                 for (int k = 0; k < 4; k++) y[t * y_stride + r + k] = out[k];
             }
         }
     }
+    if (group_bytes) {
+        // Interleaved weights without four-row kernels (the portable level): one dot per unit.
+        const int64_t elements = interleave_unit_elements(weight_type), act_unit = aigc_activation_row_bytes(weight_type, elements);
+        for (; r < r1; r++) {
+            const char *group = wb + (r / 4) * group_bytes + (r % 4) * stride;
+            for (int64_t t = 0; t < m; t++) {
+                float sum = 0.0f;
+                for (int64_t u = 0; u < n / elements; u++) sum += fn(group + u * step, ab + t * a_stride + u * act_unit, elements);
+                y[t * y_stride + r] = sum;
+            }
+        }
+        return;
+    }
     for (; r < r1; r++) {
-        const void *row = wb + r * w_stride;
+        const void *row = wb + r * stride;
         for (int64_t t = 0; t < m; t++) y[t * y_stride + r] = fn(row, ab + t * a_stride, n);
     }
+}
+
+void aigc_matmul_rows(int weight_type, const void *w, int64_t w_stride, int64_t n,
+                      const void *a, int64_t a_stride, int64_t m,
+                      float *y, int64_t y_stride, int64_t r0, int64_t r1) {
+    const int level = aigc_simd_level();
+    if (!dot_for(weight_type, level)) return;
+    matmul_rows_with(weight_type, level, w, w_stride, interleave_unit_bytes(weight_type), n, a, a_stride, m, y, y_stride, r0, r1, 0);
+}
+
+// ---- weights interleaved four rows at a time ----------------------------------------------------
+
+// Bytes of the unit the four-row kernels step by: a block, or 8 half-precision elements.
+static int64_t interleave_unit_bytes(int type) {
+    return aigc_type_block_elements(type) == 1 ? 8 * aigc_type_block_bytes(type) : aigc_type_block_bytes(type);
+}
+
+static int64_t interleave_unit_elements(int type) {
+    return aigc_type_block_elements(type) == 1 ? 8 : aigc_type_block_elements(type);
+}
+
+int aigc_can_interleave_rows4(int type, int64_t rows, int64_t n) {
+    if (rows % 4 != 0 || n % interleave_unit_elements(type) != 0) return 0;
+    return rows4_for(type, aigc_simd_level()) != NULL; // the types with four-row kernels
+}
+
+void aigc_interleave_rows4(int type, const void *w, int64_t w_stride, int64_t rows, int64_t n, void *out) {
+    const int64_t unit = interleave_unit_bytes(type), units = n / interleave_unit_elements(type);
+    const char *src = w;
+    char *dst = out;
+    for (int64_t g = 0; g < rows / 4; g++)
+        for (int64_t u = 0; u < units; u++)
+            for (int r = 0; r < 4; r++)
+                memcpy(dst + ((g * units + u) * 4 + r) * unit, src + (4 * g + r) * w_stride + u * unit, (size_t)unit);
+}
+
+void aigc_matmul_rows_interleaved(int weight_type, const void *w, int64_t n, const void *a, int64_t a_stride, int64_t m,
+                                  float *y, int64_t y_stride, int64_t r0, int64_t r1) {
+    const int level = aigc_simd_level();
+    if (!dot_for(weight_type, level)) return;
+    const int64_t unit = interleave_unit_bytes(weight_type), units = n / interleave_unit_elements(weight_type);
+    matmul_rows_with(weight_type, level, w, unit, 4 * unit, n, a, a_stride, m, y, y_stride, r0, r1, 4 * unit * units);
+}
+
+int aigc_dequantize_row_interleaved(int type, const void *w, int64_t n, int64_t row, float *out) {
+    const int64_t unit = interleave_unit_bytes(type), elements = interleave_unit_elements(type), units = n / elements;
+    const char *group = (const char *)w + (row / 4) * 4 * unit * units + (row % 4) * unit;
+    for (int64_t u = 0; u < units; u++) {
+        const int status = aigc_dequantize_row(type, group + u * 4 * unit, out + u * elements, elements);
+        if (status != 0) return status;
+    }
+    return 0;
 }
 
 void aigc_stream_triad(float *a, const float *b, const float *c, float scalar, int64_t n) {

@@ -22,6 +22,17 @@ static inline void prefetch_share(const uint8_t *base, int64_t stride, int64_t s
     __builtin_prefetch(p + step - 1, 0, 3);
 }
 
+// Every kernel reads block i of row r at base + r * stride + i * step: step is the block size for
+// rows stored one after another, and four block sizes (stride one) for weights interleaved four
+// rows at a time (aigc_interleave_rows4), which are a single stream that is fetched ahead in order.
+#define INTERLEAVED_AHEAD 2048
+static inline void prefetch_blocks(const uint8_t *base, int64_t stride, int64_t step, int64_t pstep, int64_t i, int64_t unit) {
+    if (step == unit) { prefetch_share(base, stride, pstep, i); return; }
+    const uint8_t *p = base + i * step + INTERLEAVED_AHEAD;
+    for (int64_t j = 0; j < step; j += 64) __builtin_prefetch(p + j, 0, 3);
+    __builtin_prefetch(p + step - 1, 0, 3);
+}
+
 // 16 bytes of packed nibbles -> 32 codes (low nibbles first), loaded once into both halves.
 AVX2 static inline __m256i nibbles(const uint8_t *qs) {
     const __m256i b = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)qs));
@@ -68,11 +79,12 @@ AVX2 static inline void finish4(__m256 acc, __m128 offsets, float *out) {
     const block_q8a *y = a;                                                                                \
     __m256 acc = _mm256_setzero_ps();                                                                      \
     __m128 offsets = _mm_setzero_ps();                                                                     \
-    const int64_t step = prefetch_step(stride, nb);                                                        \
+    const int64_t pstep = prefetch_step(stride, nb);                                                       \
     for (int64_t i = 0; i < nb; i++) {                                                                     \
-        prefetch_share(base, stride, step, i);                                                             \
-        const BLOCK *b0 = (const BLOCK *)(base) + i, *b1 = (const BLOCK *)(base + stride) + i;            \
-        const BLOCK *b2 = (const BLOCK *)(base + 2 * stride) + i, *b3 = (const BLOCK *)(base + 3 * stride) + i; \
+        prefetch_blocks(base, stride, step, pstep, i, sizeof(BLOCK));                                      \
+        const uint8_t *bi = base + i * step;                                                               \
+        const BLOCK *b0 = (const BLOCK *)(bi), *b1 = (const BLOCK *)(bi + stride);                         \
+        const BLOCK *b2 = (const BLOCK *)(bi + 2 * stride), *b3 = (const BLOCK *)(bi + 3 * stride);        \
         const __m256i act = _mm256_loadu_si256((const __m256i *)y[i].qs);                                  \
         __m128 d, second;                                                                                  \
         halves4((const uint8_t *)b0, (const uint8_t *)b1, (const uint8_t *)b2, (const uint8_t *)b3, &d, &second); \
@@ -88,32 +100,32 @@ AVX2 static inline void finish4(__m256 acc, __m128 offsets, float *out) {
 #define CODES_Q4(b) nibbles((b)->qs)
 #define CODES_Q5(b) codes_q5((b)->qs, (b)->qh)
 
-AVX2 void aigc_rows4_q4_0_avx2(const void *w, int64_t stride, const void *a, int64_t nb, float *out) {
+AVX2 void aigc_rows4_q4_0_avx2(const void *w, int64_t stride, int64_t step, const void *a, int64_t nb, float *out) {
     ROWS4_LOOP(block_q4_0, CODES_Q4, _mm_mul_ps(d, _mm_set1_ps(-8.0f)))
 }
 
-AVX2 void aigc_rows4_q4_1_avx2(const void *w, int64_t stride, const void *a, int64_t nb, float *out) {
+AVX2 void aigc_rows4_q4_1_avx2(const void *w, int64_t stride, int64_t step, const void *a, int64_t nb, float *out) {
     ROWS4_LOOP(block_q4_1, CODES_Q4, second)
 }
 
-AVX2 void aigc_rows4_q5_0_avx2(const void *w, int64_t stride, const void *a, int64_t nb, float *out) {
+AVX2 void aigc_rows4_q5_0_avx2(const void *w, int64_t stride, int64_t step, const void *a, int64_t nb, float *out) {
     ROWS4_LOOP(block_q5_0, CODES_Q5, _mm_mul_ps(d, _mm_set1_ps(-16.0f)))
 }
 
-AVX2 void aigc_rows4_q5_1_avx2(const void *w, int64_t stride, const void *a, int64_t nb, float *out) {
+AVX2 void aigc_rows4_q5_1_avx2(const void *w, int64_t stride, int64_t step, const void *a, int64_t nb, float *out) {
     ROWS4_LOOP(block_q5_1, CODES_Q5, second)
 }
 
 // Q8_0: signed codes, so each row gets |w| and the activation with w's signs (vpsignb).
-AVX2 void aigc_rows4_q8_0_avx2(const void *w, int64_t stride, const void *a, int64_t nb, float *out) {
+AVX2 void aigc_rows4_q8_0_avx2(const void *w, int64_t stride, int64_t step, const void *a, int64_t nb, float *out) {
     const uint8_t *base = (const uint8_t *)w;
     const block_q8a *y = a;
     __m256 acc = _mm256_setzero_ps();
-    const int64_t step = prefetch_step(stride, nb);
+    const int64_t pstep = prefetch_step(stride, nb);
     for (int64_t i = 0; i < nb; i++) {
-        prefetch_share(base, stride, step, i);
+        prefetch_blocks(base, stride, step, pstep, i, sizeof(block_q8_0));
         const block_q8_0 *b[4];
-        for (int r = 0; r < 4; r++) b[r] = (const block_q8_0 *)(base + r * stride) + i;
+        for (int r = 0; r < 4; r++) b[r] = (const block_q8_0 *)(base + r * stride + i * step);
         const __m256i act = _mm256_loadu_si256((const __m256i *)y[i].qs);
         __m256i p[4];
         for (int r = 0; r < 4; r++) {
@@ -137,11 +149,12 @@ AVX2 void aigc_rows4_q8_0_avx2(const void *w, int64_t stride, const void *a, int
     __m256 acc[T];                                                                                         \
     __m128 offsets[T];                                                                                     \
     for (int t = 0; t < T; t++) { acc[t] = _mm256_setzero_ps(); offsets[t] = _mm_setzero_ps(); }           \
-    const int64_t step = prefetch_step(stride, nb);                                                        \
+    const int64_t pstep = prefetch_step(stride, nb);                                                       \
     for (int64_t i = 0; i < nb; i++) {                                                                     \
-        prefetch_share(base, stride, step, i);                                                             \
-        const BLOCK *b0 = (const BLOCK *)(base) + i, *b1 = (const BLOCK *)(base + stride) + i;            \
-        const BLOCK *b2 = (const BLOCK *)(base + 2 * stride) + i, *b3 = (const BLOCK *)(base + 3 * stride) + i; \
+        prefetch_blocks(base, stride, step, pstep, i, sizeof(BLOCK));                                      \
+        const uint8_t *bi = base + i * step;                                                               \
+        const BLOCK *b0 = (const BLOCK *)(bi), *b1 = (const BLOCK *)(bi + stride);                         \
+        const BLOCK *b2 = (const BLOCK *)(bi + 2 * stride), *b3 = (const BLOCK *)(bi + 3 * stride);        \
         const __m256i c0 = CODES(b0), c1 = CODES(b1), c2 = CODES(b2), c3 = CODES(b3);                      \
         __m128 d, second;                                                                                  \
         halves4((const uint8_t *)b0, (const uint8_t *)b1, (const uint8_t *)b2, (const uint8_t *)b3, &d, &second); \
@@ -159,10 +172,10 @@ AVX2 void aigc_rows4_q8_0_avx2(const void *w, int64_t stride, const void *a, int
     for (int t = 0; t < T; t++) finish4(acc[t], offsets[t], out + 4 * t);
 
 #define DEFINE_ROWS4_T(NAME, BLOCK, CODES, OFFSET_EXPR)                                                    \
-    AVX2 void aigc_rows4x4_##NAME##_avx2(const void *w, int64_t stride, const void *a, int64_t a_stride, int64_t nb, float *out) { \
+    AVX2 void aigc_rows4x4_##NAME##_avx2(const void *w, int64_t stride, int64_t step, const void *a, int64_t a_stride, int64_t nb, float *out) { \
         ROWS4_T_LOOP(BLOCK, CODES, OFFSET_EXPR, 4)                                                         \
     }                                                                                                      \
-    AVX2 void aigc_rows4x2_##NAME##_avx2(const void *w, int64_t stride, const void *a, int64_t a_stride, int64_t nb, float *out) { \
+    AVX2 void aigc_rows4x2_##NAME##_avx2(const void *w, int64_t stride, int64_t step, const void *a, int64_t a_stride, int64_t nb, float *out) { \
         ROWS4_T_LOOP(BLOCK, CODES, OFFSET_EXPR, 2)                                                         \
     }
 
@@ -176,13 +189,13 @@ DEFINE_ROWS4_T(q5_1, block_q5_1, CODES_Q5, second)
     const uint8_t *base = (const uint8_t *)w;                                                              \
     __m256 acc[T];                                                                                         \
     for (int t = 0; t < T; t++) acc[t] = _mm256_setzero_ps();                                              \
-    const int64_t step = prefetch_step(stride, nb);                                                        \
+    const int64_t pstep = prefetch_step(stride, nb);                                                       \
     for (int64_t i = 0; i < nb; i++) {                                                                     \
-        prefetch_share(base, stride, step, i);                                                             \
+        prefetch_blocks(base, stride, step, pstep, i, sizeof(block_q8_0));                                 \
         const block_q8_0 *b[4];                                                                            \
         __m256i q[4], magnitude[4];                                                                        \
         for (int r = 0; r < 4; r++) {                                                                      \
-            b[r] = (const block_q8_0 *)(base + r * stride) + i;                                            \
+            b[r] = (const block_q8_0 *)(base + r * stride + i * step);                                     \
             q[r] = _mm256_loadu_si256((const __m256i *)b[r]->qs);                                          \
             magnitude[r] = _mm256_sign_epi8(q[r], q[r]);                                                   \
         }                                                                                                  \
@@ -201,11 +214,11 @@ DEFINE_ROWS4_T(q5_1, block_q5_1, CODES_Q5, second)
     }                                                                                                      \
     for (int t = 0; t < T; t++) finish4(acc[t], _mm_setzero_ps(), out + 4 * t);
 
-AVX2 void aigc_rows4x4_q8_0_avx2(const void *w, int64_t stride, const void *a, int64_t a_stride, int64_t nb, float *out) {
+AVX2 void aigc_rows4x4_q8_0_avx2(const void *w, int64_t stride, int64_t step, const void *a, int64_t a_stride, int64_t nb, float *out) {
     ROWS4_T_Q8_0(4)
 }
 
-AVX2 void aigc_rows4x2_q8_0_avx2(const void *w, int64_t stride, const void *a, int64_t a_stride, int64_t nb, float *out) {
+AVX2 void aigc_rows4x2_q8_0_avx2(const void *w, int64_t stride, int64_t step, const void *a, int64_t a_stride, int64_t nb, float *out) {
     ROWS4_T_Q8_0(2)
 }
 
@@ -218,26 +231,33 @@ AVX2 static inline __m256 load_bf16x8(const uint16_t *p) {
 
 #define ROWS4_HALF(LOAD8, SCALAR)                                                                          \
     const uint8_t *base = (const uint8_t *)w;                                                              \
-    const uint16_t *r0 = (const uint16_t *)base, *r1 = (const uint16_t *)(base + stride);                 \
-    const uint16_t *r2 = (const uint16_t *)(base + 2 * stride), *r3 = (const uint16_t *)(base + 3 * stride); \
     const float *x = a;                                                                                    \
     __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps(); \
     int64_t i = 0;                                                                                         \
     for (; i + 8 <= n; i += 8) {                                                                           \
-        /* 16 bytes of each of the 4 rows per step: prefetch that share of the group 2 groups ahead. */    \
-        if ((i & 31) == 0) __builtin_prefetch(base + PREFETCH_GROUPS * 4 * stride + i * 8, 0, 3);           \
-        if ((i & 31) == 0) __builtin_prefetch(base + PREFETCH_GROUPS * 4 * stride + i * 8 + 64, 0, 3);      \
-        if ((i & 31) == 0) __builtin_prefetch(base + PREFETCH_GROUPS * 4 * stride + i * 8 + 128, 0, 3);     \
-        if ((i & 31) == 0) __builtin_prefetch(base + PREFETCH_GROUPS * 4 * stride + i * 8 + 192, 0, 3);     \
+        /* 16 bytes of each of the 4 rows per step: prefetch that share of the group 2 groups ahead, */     \
+        /* or, interleaved, the 64 bytes of this step 2 KiB ahead. */                                      \
+        if (step != 16) {                                                                                  \
+            __builtin_prefetch(base + (i / 8) * step + INTERLEAVED_AHEAD, 0, 3);                           \
+        } else if ((i & 31) == 0) {                                                                        \
+            __builtin_prefetch(base + PREFETCH_GROUPS * 4 * stride + i * 8, 0, 3);                         \
+            __builtin_prefetch(base + PREFETCH_GROUPS * 4 * stride + i * 8 + 64, 0, 3);                    \
+            __builtin_prefetch(base + PREFETCH_GROUPS * 4 * stride + i * 8 + 128, 0, 3);                   \
+            __builtin_prefetch(base + PREFETCH_GROUPS * 4 * stride + i * 8 + 192, 0, 3);                   \
+        }                                                                                                  \
+        const uint16_t *u = (const uint16_t *)(base + (i / 8) * step);                                     \
         const __m256 v = _mm256_loadu_ps(x + i);                                                           \
-        a0 = _mm256_fmadd_ps(LOAD8(r0 + i), v, a0);                                                        \
-        a1 = _mm256_fmadd_ps(LOAD8(r1 + i), v, a1);                                                        \
-        a2 = _mm256_fmadd_ps(LOAD8(r2 + i), v, a2);                                                        \
-        a3 = _mm256_fmadd_ps(LOAD8(r3 + i), v, a3);                                                        \
+        a0 = _mm256_fmadd_ps(LOAD8(u), v, a0);                                                             \
+        a1 = _mm256_fmadd_ps(LOAD8((const uint16_t *)((const uint8_t *)u + stride)), v, a1);               \
+        a2 = _mm256_fmadd_ps(LOAD8((const uint16_t *)((const uint8_t *)u + 2 * stride)), v, a2);           \
+        a3 = _mm256_fmadd_ps(LOAD8((const uint16_t *)((const uint8_t *)u + 3 * stride)), v, a3);           \
     }                                                                                                      \
     const __m256 s01 = _mm256_hadd_ps(a0, a1), s23 = _mm256_hadd_ps(a2, a3);                               \
     const __m256 s = _mm256_hadd_ps(s01, s23);                                                             \
     __m128 total = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));                     \
+    /* A tail (n not a multiple of 8) exists only for rows stored one after another. */                   \
+    const uint16_t *r0 = (const uint16_t *)base, *r1 = (const uint16_t *)(base + stride);                 \
+    const uint16_t *r2 = (const uint16_t *)(base + 2 * stride), *r3 = (const uint16_t *)(base + 3 * stride); \
     float tail[4] = {0, 0, 0, 0};                                                                          \
     for (; i < n; i++) {                                                                                   \
         tail[0] += SCALAR(r0[i]) * x[i];                                                                   \
@@ -249,10 +269,10 @@ AVX2 static inline __m256 load_bf16x8(const uint16_t *p) {
 
 static inline float bf16_scalar(uint16_t h) { uint32_t u = (uint32_t)h << 16; float f; memcpy(&f, &u, 4); return f; }
 
-AVX2 void aigc_rows4_f16_avx2(const void *w, int64_t stride, const void *a, int64_t n, float *out) {
+AVX2 void aigc_rows4_f16_avx2(const void *w, int64_t stride, int64_t step, const void *a, int64_t n, float *out) {
     ROWS4_HALF(load_f16x8, _cvtsh_ss)
 }
 
-AVX2 void aigc_rows4_bf16_avx2(const void *w, int64_t stride, const void *a, int64_t n, float *out) {
+AVX2 void aigc_rows4_bf16_avx2(const void *w, int64_t stride, int64_t step, const void *a, int64_t n, float *out) {
     ROWS4_HALF(load_bf16x8, bf16_scalar)
 }

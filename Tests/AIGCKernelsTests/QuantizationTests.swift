@@ -124,6 +124,53 @@ func dotCase(_ type: DType, count: Int, seed: UInt64) -> (weights: [UInt8], acti
         }
     }
 
+    /// Weights interleaved four rows at a time: the same products as the row-major kernels (up to
+    /// summation order) for 1, 2, 3, 4 and 5 activation rows, on the fast level and the portable
+    /// one, and rows dequantized from the interleaved copy equal the original rows.
+    @Test(arguments: [DType.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .f16, .bf16])
+    func interleavedRowsMatchRowMajorRows(_ type: DType) {
+        guard aigc_cpu_simd_level() >= AIGC_SIMD_AVX2.rawValue else { return }
+        var rng = TestRandom(seed: UInt64(type.rawValue) + 91)
+        for (rows, blocks) in [(4, 1), (8, 3), (12, 18), (16, 5)] {
+            let k = blocks * 32
+            let weights = TensorConversion.convert(Tensor(shape: [rows, k], floats: rng.floats(rows * k)), to: type)
+            #expect(aigc_can_interleave_rows4(type.rawValue, Int64(rows), Int64(k)) != 0)
+            var packed = [UInt8](repeating: 0, count: rows * weights.rowBytes)
+            aigc_interleave_rows4(type.rawValue, weights.data, Int64(weights.rowBytes), Int64(rows), Int64(k), &packed)
+            var original = [Float](repeating: 0, count: k), copy = [Float](repeating: .nan, count: k)
+            for r in 0..<rows {
+                weights.dequantizeRow(r, into: &original)
+                #expect(aigc_dequantize_row_interleaved(type.rawValue, packed, Int64(k), Int64(r), &copy) == 0)
+                #expect(copy == original, "\(type) row \(r) of \(rows)")
+            }
+            for m in 1...5 {
+                let actBytes = Int(aigc_activation_row_bytes(type.rawValue, Int64(k)))
+                var act = [UInt8](repeating: 0, count: actBytes * m)
+                for t in 0..<m {
+                    let x = rng.floats(k)
+                    act.withUnsafeMutableBytes { aigc_prepare_activation(type.rawValue, x, $0.baseAddress! + t * actBytes, Int64(k)) }
+                }
+                var rowMajor = [Float](repeating: .nan, count: m * rows)
+                aigc_matmul_rows(type.rawValue, weights.data, Int64(weights.rowBytes), Int64(k), act, Int64(actBytes), Int64(m), &rowMajor, Int64(rows), 0, Int64(rows))
+                for level in [AIGC_SIMD_AVX2, AIGC_SIMD_SCALAR] {
+                    defer { aigc_set_simd_level(aigc_cpu_simd_level()) }
+                    aigc_set_simd_level(Int32(level.rawValue))
+                    var interleaved = [Float](repeating: .nan, count: m * rows)
+                    // Two halves, as two tasks would split the rows.
+                    let half = rows / 8 * 4
+                    for (r0, r1) in [(0, half), (half, rows)] {
+                        aigc_matmul_rows_interleaved(type.rawValue, packed, Int64(k), act, Int64(actBytes), Int64(m), &interleaved, Int64(rows), Int64(r0), Int64(r1))
+                    }
+                    for i in 0..<(m * rows) {
+                        let tolerance = 2e-5 * (abs(rowMajor[i]) + Float(k) * 0.05) + 1e-5
+                        #expect(abs(interleaved[i] - rowMajor[i]) <= tolerance,
+                                "\(type) \(level) rows \(rows) blocks \(blocks) m \(m) [\(i)]: \(interleaved[i]) vs \(rowMajor[i])")
+                    }
+                }
+            }
+        }
+    }
+
     /// The multi-row matrix kernels (four rows at a time, software prefetch) against the portable
     /// one-row dot product, for row counts with tails and block counts with odd lengths.
     @Test(arguments: [DType.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q6_K, .f16, .bf16])

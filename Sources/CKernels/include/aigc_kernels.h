@@ -47,7 +47,8 @@ enum aigc_simd_level { AIGC_SIMD_SCALAR = 0, AIGC_SIMD_AVX2 = 1, AIGC_SIMD_AVX51
 int aigc_cpu_simd_level(void);
 /// The level kernels use now; starts at the CPU's best (or AIGC_SIMD from the environment).
 int aigc_simd_level(void);
-/// Caps the level (tests compare the scalar path with the fast one); returns the level in effect.
+/// Caps the level for the calling thread only (tests compare the scalar path with the fast one);
+/// returns the level in effect.
 int aigc_set_simd_level(int level);
 
 // ---- half precision ------------------------------------------------------------------------
@@ -130,6 +131,21 @@ void aigc_pool_run(aigc_pool *pool, int64_t n_tasks, aigc_task_fn fn, void *cont
 /// How many times the pool has run jobs on the caller alone because its workers kept it waiting
 /// (a worker preempted by another process holds its task for a whole time slice).
 int64_t aigc_pool_solo_periods(aigc_pool *pool);
+
+// ---- weights interleaved four rows at a time (dispatch.c) ---------------------------------------
+// Four consecutive rows stored block by block ([group][block][row 0..3]; for F16/BF16 a block is 8
+// elements) are one sequential stream for the four-row decode kernels, where rows stored one after
+// another are four short streams that the hardware prefetcher does not follow.
+/// Whether the current SIMD level has four-row kernels for `type` and rows x n can be interleaved.
+int aigc_can_interleave_rows4(int type, int64_t rows, int64_t n);
+/// Writes the interleaved copy of `rows` rows of n elements (`w_stride` bytes apart) to `out`
+/// (rows x row bytes).
+void aigc_interleave_rows4(int type, const void *w, int64_t w_stride, int64_t rows, int64_t n, void *out);
+/// aigc_matmul_rows on interleaved weights; r0 and r1 are multiples of 4.
+void aigc_matmul_rows_interleaved(int weight_type, const void *w, int64_t n, const void *a, int64_t a_stride, int64_t m,
+                                  float *y, int64_t y_stride, int64_t r0, int64_t r1);
+/// Row `row` of interleaved weights as floats; 0 on success.
+int aigc_dequantize_row_interleaved(int type, const void *w, int64_t n, int64_t row, float *out);
 
 // ---- direct convolution (conv_direct.c) -------------------------------------------------------
 /// Output channels per register tile of the direct convolution, and positions per tile.
