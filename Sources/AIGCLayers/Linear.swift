@@ -186,8 +186,9 @@ final class InterleavedWeight: @unchecked Sendable {
               aigc_can_interleave_rows4(weight.dtype.rawValue, Int64(weight.shape[0]), Int64(weight.shape[1])) != 0 else { return nil }
         type = weight.dtype.rawValue
         columns = weight.shape[1]
-        let count = weight.shape[0] * weight.rowBytes
-        bytes = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1), alignment: 64)
+        // Plain pages: asking for transparent huge pages (MADV_HUGEPAGE) made loads stall for up to
+        // 1.3 s in memory compaction on these machines.
+        bytes = UnsafeMutableRawPointer.allocate(byteCount: max(weight.shape[0] * weight.rowBytes, 1), alignment: 64)
         aigc_interleave_rows4(type, weight.data, Int64(weight.rowBytes), Int64(weight.shape[0]), Int64(columns), bytes)
         weight.releaseResidentPages()
     }

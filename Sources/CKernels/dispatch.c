@@ -258,12 +258,25 @@ int aigc_can_interleave_rows4(int type, int64_t rows, int64_t n) {
 
 void aigc_interleave_rows4(int type, const void *w, int64_t w_stride, int64_t rows, int64_t n, void *out) {
     const int64_t unit = interleave_unit_bytes(type), units = n / interleave_unit_elements(type);
-    const char *src = w;
-    char *dst = out;
-    for (int64_t g = 0; g < rows / 4; g++)
-        for (int64_t u = 0; u < units; u++)
-            for (int r = 0; r < 4; r++)
-                memcpy(dst + ((g * units + u) * 4 + r) * unit, src + (4 * g + r) * w_stride + u * unit, (size_t)unit);
+    // Copies of a size known at compile time are inlined moves; a libc call per 20-byte block made
+    // loading the default model 80 ms slower.
+#define INTERLEAVE_WITH(SIZE)                                                                                  \
+    for (int64_t g = 0; g < rows / 4; g++) {                                                                   \
+        const char *src = (const char *)w + 4 * g * w_stride;                                                  \
+        char *dst = (char *)out + g * units * 4 * (SIZE);                                                      \
+        for (int64_t u = 0; u < units; u++, dst += 4 * (SIZE))                                                 \
+            for (int r = 0; r < 4; r++) memcpy(dst + r * (SIZE), src + r * w_stride + u * (SIZE), (SIZE));   \
+    }
+    switch (unit) {
+    case 16: INTERLEAVE_WITH(16) break;
+    case 18: INTERLEAVE_WITH(18) break;
+    case 20: INTERLEAVE_WITH(20) break;
+    case 22: INTERLEAVE_WITH(22) break;
+    case 24: INTERLEAVE_WITH(24) break;
+    case 34: INTERLEAVE_WITH(34) break;
+    default: INTERLEAVE_WITH((size_t)unit) break;
+    }
+#undef INTERLEAVE_WITH
 }
 
 void aigc_matmul_rows_interleaved(int weight_type, const void *w, int64_t n, const void *a, int64_t a_stride, int64_t m,
