@@ -124,4 +124,16 @@ void aigc_rows4x2_q5_1_avx2(const void *w, int64_t stride, int64_t step, const v
 void aigc_rows4x4_q8_0_avx2(const void *w, int64_t stride, int64_t step, const void *a, int64_t a_stride, int64_t nb, float *out);
 void aigc_rows4x2_q8_0_avx2(const void *w, int64_t stride, int64_t step, const void *a, int64_t a_stride, int64_t nb, float *out);
 
+// Q4_0 / Q4_1 interleaved with split scales (matvec_q4_interleaved.c): T activation rows against
+// the four rows of one group, out[4 t + r].
+typedef void (*aigc_il_q4_fn)(const void *w, const void *a, int64_t a_stride, int64_t nb, float *out);
+void aigc_interleave_q4(int type, const void *w, int64_t w_stride, int64_t rows, int64_t nb, void *out);
+void aigc_q4_block_from_interleaved(int type, const void *group, int64_t i, int r, void *block);
+void aigc_il_rows4_q4_0_avx2(const void *w, const void *a, int64_t a_stride, int64_t nb, float *out);
+void aigc_il_rows4x2_q4_0_avx2(const void *w, const void *a, int64_t a_stride, int64_t nb, float *out);
+void aigc_il_rows4x4_q4_0_avx2(const void *w, const void *a, int64_t a_stride, int64_t nb, float *out);
+void aigc_il_rows4_q4_1_avx2(const void *w, const void *a, int64_t a_stride, int64_t nb, float *out);
+void aigc_il_rows4x2_q4_1_avx2(const void *w, const void *a, int64_t a_stride, int64_t nb, float *out);
+void aigc_il_rows4x4_q4_1_avx2(const void *w, const void *a, int64_t a_stride, int64_t nb, float *out);
+
 #endif

@@ -256,7 +256,10 @@ int aigc_can_interleave_rows4(int type, int64_t rows, int64_t n) {
     return rows4_for(type, aigc_simd_level()) != NULL; // the types with four-row kernels
 }
 
+static int split_q4(int type) { return type == AIGC_TYPE_Q4_0 || type == AIGC_TYPE_Q4_1; }
+
 void aigc_interleave_rows4(int type, const void *w, int64_t w_stride, int64_t rows, int64_t n, void *out) {
+    if (split_q4(type)) { aigc_interleave_q4(type, w, w_stride, rows, n / QK32, out); return; }
     const int64_t unit = interleave_unit_bytes(type), units = n / interleave_unit_elements(type);
     // Copies of a size known at compile time are inlined moves; a libc call per 20-byte block made
     // loading the default model 80 ms slower.
@@ -282,13 +285,66 @@ void aigc_interleave_rows4(int type, const void *w, int64_t w_stride, int64_t ro
 void aigc_matmul_rows_interleaved(int weight_type, const void *w, int64_t n, const void *a, int64_t a_stride, int64_t m,
                                   float *y, int64_t y_stride, int64_t r0, int64_t r1) {
     const int level = aigc_simd_level();
-    if (!dot_for(weight_type, level)) return;
+    dot_fn fn = dot_for(weight_type, level);
+    if (!fn) return;
     const int64_t unit = interleave_unit_bytes(weight_type), units = n / interleave_unit_elements(weight_type);
+    if (split_q4(weight_type)) {
+        const char *wb = w, *ab = a;
+        const int64_t group_bytes = 4 * unit * units, act_block = sizeof(block_q8a);
+        if (level >= AIGC_SIMD_AVX2) {
+            const int q41 = weight_type == AIGC_TYPE_Q4_1;
+            aigc_il_q4_fn x1 = q41 ? aigc_il_rows4_q4_1_avx2 : aigc_il_rows4_q4_0_avx2;
+            aigc_il_q4_fn x2 = q41 ? aigc_il_rows4x2_q4_1_avx2 : aigc_il_rows4x2_q4_0_avx2;
+            aigc_il_q4_fn x4 = q41 ? aigc_il_rows4x4_q4_1_avx2 : aigc_il_rows4x4_q4_0_avx2;
+            float out[16];
+            for (int64_t r = r0; r + 4 <= r1; r += 4) {
+                const char *group = wb + (r / 4) * group_bytes;
+                int64_t t = 0;
+                for (; t + 4 <= m; t += 4) {
+                    x4(group, ab + t * a_stride, a_stride, units, out);
+                    for (int k = 0; k < 16; k++) y[(t + k / 4) * y_stride + r + k % 4] = out[k];
+                }
+                for (; t + 2 <= m; t += 2) {
+                    x2(group, ab + t * a_stride, a_stride, units, out);
+                    for (int k = 0; k < 8; k++) y[(t + k / 4) * y_stride + r + k % 4] = out[k];
+                }
+                for (; t < m; t++) {
+                    x1(group, ab + t * a_stride, a_stride, units, out);
+                    for (int k = 0; k < 4; k++) y[t * y_stride + r + k] = out[k];
+                }
+            }
+            return;
+        }
+        // Portable: each block rebuilt in the ordinary layout for the scalar dot product.
+        for (int64_t r = r0; r < r1; r++) {
+            const char *group = wb + (r / 4) * group_bytes;
+            for (int64_t t = 0; t < m; t++) {
+                float sum = 0.0f;
+                for (int64_t i = 0; i < units; i++) {
+                    uint8_t block[sizeof(block_q4_1)];
+                    aigc_q4_block_from_interleaved(weight_type, group, i, (int)(r % 4), block);
+                    sum += fn(block, ab + t * a_stride + i * act_block, QK32);
+                }
+                y[t * y_stride + r] = sum;
+            }
+        }
+        return;
+    }
     matmul_rows_with(weight_type, level, w, unit, 4 * unit, n, a, a_stride, m, y, y_stride, r0, r1, 4 * unit * units);
 }
 
 int aigc_dequantize_row_interleaved(int type, const void *w, int64_t n, int64_t row, float *out) {
     const int64_t unit = interleave_unit_bytes(type), elements = interleave_unit_elements(type), units = n / elements;
+    if (split_q4(type)) {
+        const char *group = (const char *)w + (row / 4) * 4 * unit * units;
+        for (int64_t i = 0; i < units; i++) {
+            uint8_t block[sizeof(block_q4_1)];
+            aigc_q4_block_from_interleaved(type, group, i, (int)(row % 4), block);
+            const int status = aigc_dequantize_row(type, block, out + i * elements, elements);
+            if (status != 0) return status;
+        }
+        return 0;
+    }
     const char *group = (const char *)w + (row / 4) * 4 * unit * units + (row % 4) * unit;
     for (int64_t u = 0; u < units; u++) {
         const int status = aigc_dequantize_row(type, group + u * 4 * unit, out + u * elements, elements);

@@ -134,8 +134,9 @@ int64_t aigc_pool_solo_periods(aigc_pool *pool);
 
 // ---- weights interleaved four rows at a time (dispatch.c) ---------------------------------------
 // Four consecutive rows stored block by block ([group][block][row 0..3]; for F16/BF16 a block is 8
-// elements) are one sequential stream for the four-row decode kernels, where rows stored one after
-// another are four short streams that the hardware prefetcher does not follow.
+// elements; Q4_0/Q4_1 put the four rows' scales before their codes) are one sequential stream for
+// the four-row decode kernels, where rows stored one after another are four short streams that the
+// hardware prefetcher does not follow.
 /// Whether the current SIMD level has four-row kernels for `type` and rows x n can be interleaved.
 int aigc_can_interleave_rows4(int type, int64_t rows, int64_t n);
 /// Writes the interleaved copy of `rows` rows of n elements (`w_stride` bytes apart) to `out`
