@@ -75,7 +75,7 @@ let package = Package(
         .testTarget(name: "AIGCTokenizersTests", dependencies: ["AIGCTokenizers", "AIGCGeneration", "AIGCFormats", "AIGCTestSupport"]),
         .testTarget(name: "AIGCSamplingTests", dependencies: ["AIGCSampling"]),
         .testTarget(name: "AIGCModelsTests", dependencies: ["AIGCModels", "AIGCGeneration", "AIGCFormats", "AIGCTestSupport"]),
-        .testTarget(name: "AIGCGenerationTests", dependencies: ["AIGCGeneration", "AIGCModels", "AIGCFormats", "AIGCTestSupport"]),
+        .testTarget(name: "AIGCGenerationTests", dependencies: ["AIGCGeneration", "AIGCModels", "AIGCFormats", "AIGCKernels", "CKernels", "AIGCTestSupport"]),
         .testTarget(name: "AIGCImagingTests", dependencies: ["AIGCImaging", "AIGCModels", "AIGCLayers", "AIGCFormats", "AIGCTensor", "AIGCTestSupport"]),
         .testTarget(name: "AIGCStoreTests", dependencies: [
             "AIGCStore", "AIGCTestSupport",

@@ -22,7 +22,7 @@ import Testing
         var r = GenerationRequest(prompt: "")
         r.sampling = .greedy
         r.maxTokens = 24
-        let first = try session.send("What is the capital of France?", request: r)
+        let first = try session.send("Name the capital of France.", request: r)
         #expect(first.text.contains("Paris"))
         let second = try session.send("And of Italy?", request: r)
         #expect(second.text.contains("Rome"), "the second turn sees the first: \(second.text)")
