@@ -162,10 +162,10 @@ func json(_ text: String) throws -> [String: Any] {
     @Test func pipedMessagesGetRepliesAndCommandsWork() throws {
         let transcript = Fixtures.temporaryDirectory("chat").appendingPathComponent("t.json")
         let run = try chat(["--temperature", "0", "--max-tokens", "24"],
-                           input: "What is the capital of France?\n/save \(transcript.path)\n/history\n/reset\n/bogus\n")
+                           input: "Name the capital of France.\n/save \(transcript.path)\n/history\n/reset\n/bogus\n")
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout.contains("Paris"))
-        #expect(run.stdout.contains("user: What is the capital of France?"))
+        #expect(run.stdout.contains("user: Name the capital of France."))
         #expect(run.stderr.contains("AI-generated"), "the persistent AI-generated notice")
         #expect(run.stderr.contains("unknown command /bogus"))
         let saved = try JSONSerialization.jsonObject(with: Data(contentsOf: transcript)) as? [String: Any]
