@@ -182,7 +182,7 @@ final class InterleavedWeight: @unchecked Sendable {
 
     /// nil when the type has no four-row kernel at this SIMD level or the shape does not divide.
     init?(_ weight: Tensor) {
-        guard weight.shape.count == 2, weight.dtype.isQuantized || weight.dtype == .f16 || weight.dtype == .bf16,
+        guard weight.shape.count == 2,
               aigc_can_interleave_rows4(weight.dtype.rawValue, Int64(weight.shape[0]), Int64(weight.shape[1])) != 0 else { return nil }
         type = weight.dtype.rawValue
         columns = weight.shape[1]

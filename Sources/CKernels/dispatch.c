@@ -179,6 +179,11 @@ float aigc_dot_f32(const float *a, const float *b, int64_t n) {
     return aigc_simd_level() >= AIGC_SIMD_AVX2 ? aigc_dot_f32_avx2(a, b, n) : aigc_dot_f32_scalar(a, b, n);
 }
 
+// out[4 t' + k] (t' < count activation rows, k < 4 weight rows) into y at rows t.., columns r..r+3.
+static inline void store_rows4(float *y, int64_t y_stride, int64_t r, int64_t t, const float *out, int count) {
+    for (int k = 0; k < 4 * count; k++) y[(t + k / 4) * y_stride + r + k % 4] = out[k];
+}
+
 static int64_t interleave_unit_bytes(int type);
 static int64_t interleave_unit_elements(int type);
 
@@ -201,15 +206,15 @@ static void matmul_rows_with(int weight_type, int level, const char *wb, int64_t
             int64_t t = 0;
             for (; rows4x4 && t + 4 <= m; t += 4) {
                 rows4x4(rows, stride, step, ab + t * a_stride, a_stride, nb, out);
-                for (int k = 0; k < 16; k++) y[(t + k / 4) * y_stride + r + k % 4] = out[k];
+                store_rows4(y, y_stride, r, t, out, 4);
             }
             for (; rows4x2 && t + 2 <= m; t += 2) {
                 rows4x2(rows, stride, step, ab + t * a_stride, a_stride, nb, out);
-                for (int k = 0; k < 8; k++) y[(t + k / 4) * y_stride + r + k % 4] = out[k];
+                store_rows4(y, y_stride, r, t, out, 2);
             }
             for (; t < m; t++) {
                 rows4(rows, stride, step, ab + t * a_stride, nb, out);
-                for (int k = 0; k < 4; k++) y[t * y_stride + r + k] = out[k];
+                store_rows4(y, y_stride, r, t, out, 1);
             }
         }
     }
@@ -302,15 +307,15 @@ void aigc_matmul_rows_interleaved(int weight_type, const void *w, int64_t n, con
                 int64_t t = 0;
                 for (; t + 4 <= m; t += 4) {
                     x4(group, ab + t * a_stride, a_stride, units, out);
-                    for (int k = 0; k < 16; k++) y[(t + k / 4) * y_stride + r + k % 4] = out[k];
+                    store_rows4(y, y_stride, r, t, out, 4);
                 }
                 for (; t + 2 <= m; t += 2) {
                     x2(group, ab + t * a_stride, a_stride, units, out);
-                    for (int k = 0; k < 8; k++) y[(t + k / 4) * y_stride + r + k % 4] = out[k];
+                    store_rows4(y, y_stride, r, t, out, 2);
                 }
                 for (; t < m; t++) {
                     x1(group, ab + t * a_stride, a_stride, units, out);
-                    for (int k = 0; k < 4; k++) y[t * y_stride + r + k] = out[k];
+                    store_rows4(y, y_stride, r, t, out, 1);
                 }
             }
             return;
