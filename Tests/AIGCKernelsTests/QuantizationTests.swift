@@ -125,7 +125,7 @@ func dotCase(_ type: DType, count: Int, seed: UInt64) -> (weights: [UInt8], acti
     }
 
     /// Weights interleaved four rows at a time: the same products as the row-major kernels (up to
-    /// summation order) for 1, 2, 3, 4 and 5 activation rows, on the fast level and the portable
+    /// summation order) for 1 to 70 activation rows (prefill takes this path too), on the fast level and the portable
     /// one, and rows dequantized from the interleaved copy equal the original rows.
     @Test(arguments: [DType.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .f16, .bf16])
     func interleavedRowsMatchRowMajorRows(_ type: DType) {
@@ -143,7 +143,7 @@ func dotCase(_ type: DType, count: Int, seed: UInt64) -> (weights: [UInt8], acti
                 #expect(aigc_dequantize_row_interleaved(type.rawValue, packed, Int64(k), Int64(r), &copy) == 0)
                 #expect(copy == original, "\(type) row \(r) of \(rows)")
             }
-            for m in [1, 2, 3, 4, 5, 8, 37] {
+            for m in [1, 2, 3, 4, 5, 8, 37, 70] {
                 let actBytes = Int(aigc_activation_row_bytes(type.rawValue, Int64(k)))
                 var act = [UInt8](repeating: 0, count: actBytes * m)
                 for t in 0..<m {
