@@ -72,6 +72,18 @@ func dotCase(_ type: DType, count: Int, seed: UInt64) -> (weights: [UInt8], acti
     return (bytes, activation, Reference.dot(dequantized, x), magnitude)
 }
 
+/// `rows` random activation rows of k values, prepared (quantized) for `type`'s kernels, and the
+/// bytes per prepared row.
+func preparedActivations(_ type: DType, k: Int, rows: Int, _ rng: inout TestRandom) -> (bytes: [UInt8], stride: Int) {
+    let stride = Int(aigc_activation_row_bytes(type.rawValue, Int64(k)))
+    var bytes = [UInt8](repeating: 0, count: stride * rows)
+    for t in 0..<rows {
+        let x = rng.floats(k)
+        bytes.withUnsafeMutableBytes { aigc_prepare_activation(type.rawValue, x, $0.baseAddress! + t * stride, Int64(k)) }
+    }
+    return (bytes, stride)
+}
+
 @Suite(.serialized) struct FastKernelParityTests {
     /// Sizes that are not powers of two and leave odd tails of blocks (1, 3, 5, 7, 9 blocks...).
     static func sizes(_ type: DType) -> [Int] { [1, 3, 5, 7, 9, 17].map { $0 * max(type.blockElements, 32) } + (type.isQuantized ? [] : [1, 7, 13, 31, 33, 63]) }
@@ -144,12 +156,7 @@ func dotCase(_ type: DType, count: Int, seed: UInt64) -> (weights: [UInt8], acti
                 #expect(copy == original, "\(type) row \(r) of \(rows)")
             }
             for m in [1, 2, 3, 4, 5, 8, 37, 70] {
-                let actBytes = Int(aigc_activation_row_bytes(type.rawValue, Int64(k)))
-                var act = [UInt8](repeating: 0, count: actBytes * m)
-                for t in 0..<m {
-                    let x = rng.floats(k)
-                    act.withUnsafeMutableBytes { aigc_prepare_activation(type.rawValue, x, $0.baseAddress! + t * actBytes, Int64(k)) }
-                }
+                let (act, actBytes) = preparedActivations(type, k: k, rows: m, &rng)
                 var rowMajor = [Float](repeating: .nan, count: m * rows)
                 aigc_matmul_rows(type.rawValue, weights.data, Int64(weights.rowBytes), Int64(k), act, Int64(actBytes), Int64(m), &rowMajor, Int64(rows), 0, Int64(rows))
                 for level in [AIGC_SIMD_AVX2, AIGC_SIMD_SCALAR] {
@@ -181,12 +188,7 @@ func dotCase(_ type: DType, count: Int, seed: UInt64) -> (weights: [UInt8], acti
                 let k = blocks * type.blockElements == 1 ? blocks * 32 : blocks * max(type.blockElements, 32)
                 let m = 2
                 let weights = TensorConversion.convert(Tensor(shape: [rows, k], floats: rng.floats(rows * k)), to: type)
-                let actBytes = Int(aigc_activation_row_bytes(type.rawValue, Int64(k)))
-                var act = [UInt8](repeating: 0, count: actBytes * m)
-                for t in 0..<m {
-                    let x = rng.floats(k)
-                    act.withUnsafeMutableBytes { aigc_prepare_activation(type.rawValue, x, $0.baseAddress! + t * actBytes, Int64(k)) }
-                }
+                let (act, actBytes) = preparedActivations(type, k: k, rows: m, &rng)
                 var fast = [Float](repeating: .nan, count: m * rows)
                 aigc_matmul_rows(type.rawValue, weights.data, Int64(weights.rowBytes), Int64(k), act, Int64(actBytes), Int64(m), &fast, Int64(rows), 0, Int64(rows))
                 defer { aigc_set_simd_level(aigc_cpu_simd_level()) }

@@ -48,13 +48,13 @@ public enum ConvolutionBenchmark {
                                   bias: Tensor(shape: [outChannels], floats: floats(outChannels)), padding: kernel / 2)
             let x = ImageTensor(batch: batch, channels: inChannels, height: side, width: side, values: floats(batch * inChannels * side * side))
             configureBLASSingleThreaded()
-            let convSeconds = timings(repetitions) { _ = conv.forward(x, pool: pool) }
+            let convSeconds = DiffusionBenchmark.timings(repetitions) { _ = conv.forward(x, pool: pool) }
             let m = outChannels, n = side * side, k = inChannels * kernel * kernel
             let a = floats(m * k), b = floats(k * n)
             var c = [Float](repeating: 0, count: m * n)
             configureBLASThreads(threads)
             defer { configureBLASSingleThreaded() }
-            let gemmSeconds = timings(repetitions) {
+            let gemmSeconds = DiffusionBenchmark.timings(repetitions) {
                 for _ in 0..<batch { matmul(into: &c, a, b, m: m, n: n, k: k) }
             }
             let flops = 2 * Double(batch * m * n * k)
@@ -63,18 +63,5 @@ public enum ConvolutionBenchmark {
                                          bestGigaflops: flops / convSeconds.best / 1e9, sgemmGigaflops: flops / gemmSeconds.median / 1e9,
                                          sgemmBestGigaflops: flops / gemmSeconds.best / 1e9, m: m, n: n, k: k)
         }
-    }
-
-    /// Median and fastest seconds of `repetitions` runs of `body` after one warm-up run.
-    static func timings(_ repetitions: Int, _ body: () -> Void) -> (median: Double, best: Double) {
-        body()
-        var samples: [Double] = []
-        for _ in 0..<max(1, repetitions) {
-            let start = DispatchTime.now().uptimeNanoseconds
-            body()
-            samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-        }
-        samples.sort()
-        return (samples[samples.count / 2], samples[0])
     }
 }
