@@ -30,39 +30,16 @@ public typealias ConstFloatPointer = UnsafePointer<Float>
     return sum
 }
 
-/// scores[t] = scale * (q · rows[t * stride ..< t * stride + dim]) for t in 0..<n: attention scores of
-/// one query against cached keys, in one call (dot is not inlined across modules).
-public func scaledDots(into scores: FloatPointer, _ q: ConstFloatPointer, rows: ConstFloatPointer, count n: Int, stride: Int, dim: Int,
-                       scale: Float) {
-    for t in 0..<n { scores[t] = dot(q, rows + t * stride, count: dim) * scale }
+/// One head of attention over `count` cached positions: softmax(scale · q · keysᵀ) · values, with key
+/// and value rows `stride` floats apart; `scores` receives the attention weights (count floats).
+public func attend(into out: FloatPointer, query q: ConstFloatPointer, keys: ConstFloatPointer, values: ConstFloatPointer, count n: Int,
+                   stride: Int, dim: Int, scale: Float, scores: FloatPointer) {
+    aigc_attend_f32(q, keys, values, Int64(stride), Int64(n), Int64(dim), scale, scores, out)
 }
 
-/// out[0..<dim] = sum over t of w[t] * rows[t * stride ..< t * stride + dim]: attention's weighted sum
-/// of cached values, 32 columns at a time in registers rather than read and written back per row.
-public func weightedSum(into out: FloatPointer, weights w: ConstFloatPointer, rows: ConstFloatPointer, count n: Int, stride: Int, dim: Int) {
-    var c = 0
-    while c + 32 <= dim {
-        var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
-        for t in 0..<n {
-            let r = rows + t * stride + c, s = SIMD8<Float>(repeating: w[t])
-            a0.addProduct(s, load8(r, 0)); a1.addProduct(s, load8(r, 8))
-            a2.addProduct(s, load8(r, 16)); a3.addProduct(s, load8(r, 24))
-        }
-        store8(out, c, a0); store8(out, c + 8, a1); store8(out, c + 16, a2); store8(out, c + 24, a3)
-        c += 32
-    }
-    while c + 8 <= dim {
-        var a = SIMD8<Float>()
-        for t in 0..<n { a.addProduct(SIMD8<Float>(repeating: w[t]), load8(rows + t * stride, c)) }
-        store8(out, c, a)
-        c += 8
-    }
-    while c < dim {
-        var a: Float = 0
-        for t in 0..<n { a += w[t] * rows[t * stride + c] }
-        out[c] = a
-        c += 1
-    }
+/// Prefetches `bytes` from `pointer` into this core's caches (aigc_prefetch_bytes).
+public func prefetchMemory(_ pointer: UnsafeRawPointer, bytes: Int) {
+    aigc_prefetch_bytes(pointer, Int64(bytes))
 }
 
 /// y[i] += x[i].

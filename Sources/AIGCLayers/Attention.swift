@@ -40,10 +40,9 @@ public func causalAttention(queries q: ConstFloatPointer, qStride: Int, tokens n
         let kvh = h / group
         let scores = workspace.scratch(thread: thread).assumingMemoryBound(to: Float.self)
         let k0 = UnsafePointer(cache.key(layer: layer, sequence: s, position: 0)) + kvh * D
-        scaledDots(into: scores, qi, rows: k0, count: p + 1, stride: kvDim, dim: D, scale: shape.scale)
-        softmax(scores, count: p + 1)
         let v0 = UnsafePointer(cache.value(layer: layer, sequence: s, position: 0)) + kvh * D
-        weightedSum(into: out + i * H * D + h * D, weights: scores, rows: v0, count: p + 1, stride: kvDim, dim: D)
+        attend(into: out + i * H * D + h * D, query: qi, keys: k0, values: v0, count: p + 1, stride: kvDim, dim: D,
+               scale: shape.scale, scores: scores)
     }
 }
 

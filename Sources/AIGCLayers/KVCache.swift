@@ -72,6 +72,16 @@ public final class KVCache: @unchecked Sendable {
         values[sequence]! + (layer * capacities[sequence] + position) * kvDim
     }
 
+    /// Starts loading the keys and values of positions 0..<positions of one layer into this core's
+    /// caches. A decode step calls it before the layer's q/k/v projections: by the time attention
+    /// reads them they have arrived, where reading them cold cost as much as the projections
+    /// (the weights streamed through the caches since the last token evict the whole cache).
+    public func prefetch(layer: Int, sequence: Int, positions: Int) {
+        guard positions > 0, positions <= capacities[sequence] else { return }
+        prefetchMemory(key(layer: layer, sequence: sequence, position: 0), bytes: positions * kvDim * 4)
+        prefetchMemory(value(layer: layer, sequence: sequence, position: 0), bytes: positions * kvDim * 4)
+    }
+
     /// Records that `sequence` now holds positions 0..<length.
     public func setLength(_ length: Int, sequence: Int) {
         precondition(length <= capacities[sequence] || length == 0)

@@ -66,6 +66,33 @@ import Glibc
         }
     }
 
+    /// Decode attention of one head on both SIMD levels: counts around the eight-key groups, head
+    /// sizes that are and are not multiples of 8, key and value rows strided inside wider cache rows.
+    @Test(arguments: [1, 2, 7, 8, 9, 16, 31, 65, 130])
+    func attentionMatchesReferenceOnBothPaths(_ n: Int) {
+        defer { aigc_set_simd_level(aigc_cpu_simd_level()) }
+        for dim in [8, 20, 64, 72, 128] {
+            var rng = TestRandom(seed: UInt64(400 + n * 7 + dim))
+            let stride = 3 * dim + 5, offset = dim + 3, scale = 1 / Float(dim).squareRoot()
+            let q = rng.floats(dim, scale: 2), keyRows = rng.floats(n * stride, scale: 2), valueRows = rng.floats(n * stride)
+            let keys = (0..<n).flatMap { keyRows[($0 * stride + offset)..<($0 * stride + offset + dim)] }
+            let values = (0..<n).flatMap { valueRows[($0 * stride + offset)..<($0 * stride + offset + dim)] }
+            let expected = Reference.attend(q, keys: keys, values: values, count: n, dim: dim, scale: scale)
+            for level in [AIGC_SIMD_SCALAR, AIGC_SIMD_AVX2] {
+                aigc_set_simd_level(Int32(level.rawValue))
+                var out = [Float](repeating: .nan, count: dim), scores = [Float](repeating: 0, count: n)
+                keyRows.withUnsafeBufferPointer { k in
+                    valueRows.withUnsafeBufferPointer { v in
+                        attend(into: &out, query: q, keys: k.baseAddress! + offset, values: v.baseAddress! + offset, count: n,
+                               stride: stride, dim: dim, scale: scale, scores: &scores)
+                    }
+                }
+                expectClose(out, expected, atol: 1e-5, rtol: 1e-4, "attend n=\(n) dim=\(dim) level \(level)")
+                #expect(abs(scores.reduce(0, +) - 1) < 1e-5)
+            }
+        }
+    }
+
     @Test func ropeRotationsPreserveNorm() {
         var rng = TestRandom(seed: 9)
         let headDim = 16, heads = 3

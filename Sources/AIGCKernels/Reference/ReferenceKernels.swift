@@ -23,6 +23,12 @@ public enum Reference {
         return x.indices.map { Float((Double(x[$0]) - mean) * inv * Double(weight[$0]) + Double(bias[$0])) }
     }
 
+    /// softmax(scale · q · keysᵀ) · values for one query; keys and values are [n, dim].
+    public static func attend(_ q: [Float], keys: [Float], values: [Float], count n: Int, dim: Int, scale: Float) -> [Float] {
+        let weights = softmax((0..<n).map { t in dot(q, Array(keys[(t * dim)..<((t + 1) * dim)])) * scale })
+        return (0..<dim).map { d in Float((0..<n).reduce(0.0) { $0 + Double(weights[$1]) * Double(values[$1 * dim + d]) }) }
+    }
+
     public static func softmax(_ x: [Float]) -> [Float] {
         let m = x.max() ?? 0
         let e = x.map { Glibc.exp(Double($0 - m)) }

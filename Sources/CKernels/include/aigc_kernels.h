@@ -93,6 +93,10 @@ void aigc_matmul_rows(int weight_type, const void *w, int64_t w_stride, int64_t 
 float aigc_dot_f32(const float *a, const float *b, int64_t n);
 /// In-place softmax of n floats; returns log(sum(exp(x))) of the input (for log-probabilities).
 float aigc_softmax_f32(float *x, int64_t n);
+/// One head of decode attention: scores[t] = scale * q . keys[t] for the n keys (rows `stride` floats
+/// apart), softmax over them, out = sum of scores[t] * values[t]. `scores` holds n floats.
+void aigc_attend_f32(const float *q, const float *keys, const float *values, int64_t stride, int64_t n, int64_t dim, float scale,
+                     float *scores, float *out);
 /// x[i] = exp(x[i] - max(x)); returns the sum of the new values (softmax before its division).
 float aigc_exp_shifted_f32(float *x, int64_t n);
 /// gate[i] = silu(gate[i]) * up[i].
@@ -111,6 +115,8 @@ void aigc_sigmoid_f32(float *x, int64_t n);
 void aigc_tanh_f32(float *x, int64_t n);
 
 /// a[i] = b[i] + scalar * c[i] (STREAM's triad, for measuring memory bandwidth).
+/// Prefetches every cache line of [p, p + bytes) into this core's caches.
+void aigc_prefetch_bytes(const void *p, int64_t bytes);
 void aigc_stream_triad(float *a, const float *b, const float *c, float scalar, int64_t n);
 
 // ---- persistent worker pool -----------------------------------------------------------------
