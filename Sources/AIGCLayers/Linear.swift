@@ -32,9 +32,15 @@ public struct Linear: @unchecked Sendable {
     static let gemmChunkRows = 64
     /// AIGC_INTERLEAVE=0 keeps weights in the file's row order (for measuring what interleaving gives).
     static let interleaves = ProcessInfo.processInfo.environment["AIGC_INTERLEAVE"] != "0"
-    /// Decode tasks take at least 64 KiB of weights, and at most a quarter of a thread's share of the
-    /// matrix: short row ranges cut the hardware prefetcher's streams (F16 decode on 2 threads ran at
-    /// 81-89 tokens/s with 64 KiB tasks, 99-102 with shares of a quarter; Q4_0 179 -> 213).
+    /// Decode tasks (up to `decodeRows` activation rows) take a whole thread's share of a matrix (at
+    /// least 32 KiB): every task start costs a fresh hardware-prefetch ramp from DRAM, and small
+    /// matrices are most of a token. SmolLM2 Q4_1 tg128 on 2 threads, six paired runs: a quarter of
+    /// a share (at least 64 KiB) 192 t/s median, whole shares 1.16-1.24x that. A worker preempted
+    /// mid-task leaves a bigger share to wait for, which the pool's solo mode bounds (CKernels/pool.c).
+    static let decodeRows = 8
+    static let decodeChunkBytes = 32768
+    /// Prefill tasks with dot products: a quarter of a thread's share, at least 64 KiB (F16 decode
+    /// on 2 threads ran at 81-89 tokens/s with 64 KiB tasks, 99-102 with quarter shares).
     static let chunkBytes = 65536
     static let chunksPerThread = 4
     static let slotNames = (0..<8).map { "linear.activations.\($0)" }
@@ -135,12 +141,14 @@ public struct Linear: @unchecked Sendable {
         return PreparedInput(bytes: bytes, stride: stride)
     }
 
-    /// Rows per task: a quarter of a thread's share of the weights but at least 64 KiB for dot
-    /// products (multiples of 4 for the four-row kernels), the dequantization chunk for sgemm.
+    /// Rows per task for dot products (multiples of 4 for the four-row kernels): a thread's share of
+    /// the weights in decode, a quarter of it in prefill; the dequantization chunk for sgemm.
     func chunkRows(m: Int, threads: Int) -> Int {
         if !usesDotProducts(m: m) { return inputMajor ? max(64, (outFeatures + 2 * threads - 1) / (2 * threads)) : Linear.gemmChunkRows }
         if threads == 1 { return outFeatures }
-        let bytes = max(Linear.chunkBytes, weight.rowBytes * outFeatures / (Linear.chunksPerThread * threads))
+        let decode = m <= Linear.decodeRows
+        let tasks = threads * (decode ? 1 : Linear.chunksPerThread)
+        let bytes = max(decode ? Linear.decodeChunkBytes : Linear.chunkBytes, (weight.rowBytes * outFeatures + tasks - 1) / tasks)
         let rows = max(16, bytes / max(1, weight.rowBytes))
         return (rows + 3) / 4 * 4
     }
