@@ -49,26 +49,36 @@ public func causalAttention(queries q: ConstFloatPointer, qStride: Int, tokens n
 /// Tokens of one sequence from which attention runs as matrix products (a prompt chunk).
 let prefillGEMMTokens = 16
 
-/// Attention of n consecutive tokens (positions start..<start+n) of one sequence, per head as
-/// S = Q·Kᵀ over all cached positions, causal mask, softmax, O = S·V — two sgemm calls per head that
-/// read Q, K and V in place through their strides.
+/// Query rows per prefill attention task: the causal mask hides keys past a block's last query,
+/// so each block multiplies only against the keys it can see (about half the work of one square
+/// product per head at 512 tokens), and heads x blocks make enough tasks to balance two threads.
+let prefillQueryBlock = 64
+
+/// Attention of n consecutive tokens (positions start..<start+n) of one sequence, per head and block
+/// of queries as S = Q·Kᵀ over the visible cached positions, causal mask, softmax, O = S·V — two
+/// sgemm calls per task that read Q, K and V in place through their strides.
 func prefillAttention(queries q: ConstFloatPointer, qStride: Int, tokens n: Int, start: Int, sequence s: Int, cache: KVCache,
                       layer: Int, shape: AttentionShape, into out: FloatPointer, workspace: Workspace, pool: ComputePool) {
     let D = shape.headDim, H = shape.heads, group = H / shape.kvHeads
-    let kvDim = cache.kvDim, keys = start + n
-    workspace.reserveThreadScratch(threads: pool.threads, bytes: n * keys * 4)
+    let kvDim = cache.kvDim, block = prefillQueryBlock
+    let blocks = (n + block - 1) / block
+    workspace.reserveThreadScratch(threads: pool.threads, bytes: min(n, block) * (start + n) * 4)
     let k0 = UnsafePointer(cache.key(layer: layer, sequence: s, position: 0))
     let v0 = UnsafePointer(cache.value(layer: layer, sequence: s, position: 0))
-    pool.parallelFor(H) { h, thread in
+    // The last blocks see the most keys: hand them out first so that the short ones fill the end.
+    pool.parallelFor(H * blocks) { task, thread in
+        let b = blocks - 1 - task / H, h = task % H
+        let first = b * block, rows = min(block, n - first), keys = start + first + rows
         let scores = workspace.scratch(thread: thread).assumingMemoryBound(to: Float.self)
         let kvOffset = (h / group) * D
-        matmulTransposedB(into: scores, q + h * D, k0 + kvOffset, m: n, n: keys, k: D, lda: qStride, ldb: kvDim, ldc: keys)
-        for i in 0..<n {
-            let row = scores + i * keys, visible = start + i + 1
+        matmulTransposedB(into: scores, q + first * qStride + h * D, k0 + kvOffset, m: rows, n: keys, k: D, lda: qStride, ldb: kvDim,
+                          ldc: keys)
+        for i in 0..<rows {
+            let row = scores + i * keys, visible = start + first + i + 1
             scale(row, by: shape.scale, count: visible)
             softmax(row, count: visible)
             (row + visible).update(repeating: 0, count: keys - visible)
         }
-        matmul(into: out + h * D, scores, v0 + kvOffset, m: n, n: D, k: keys, lda: keys, ldb: kvDim, ldc: H * D)
+        matmul(into: out + first * H * D + h * D, scores, v0 + kvOffset, m: rows, n: D, k: keys, lda: keys, ldb: kvDim, ldc: H * D)
     }
 }

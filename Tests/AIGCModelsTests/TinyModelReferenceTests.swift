@@ -86,6 +86,25 @@ func expectLogitsClose(_ actual: [Float], _ expected: [Float], relative: Float =
         }
     }
 
+    /// Prefill attention runs in blocks of 64 queries, each against the keys it can see: a 110-token
+    /// prompt in one pass (blocks of 64 and 46) and in two (37, then 73 from position 37: blocks of
+    /// 64 and 9 with cached keys before them) give the logits of one token at a time.
+    @Test(arguments: TinyModels.names)
+    func blockedPrefillAttentionMatchesTokenByToken(_ name: String) throws {
+        let model = try ModelLoader.load(path: TinyModels.gguf(name)).model
+        let tokens = (0..<110).map { ($0 * 53 + 7) % 255 + 1 }
+        let stepwise = model.makeCache(sequences: 1, contextLength: nil)
+        let expected = try tokens.enumerated().map { i, t in try model.forward(.prompt([t], startingAt: i), cache: stepwise).values }
+        let whole = try model.forward(.prompt(tokens, allLogits: true), cache: model.makeCache(sequences: 1, contextLength: nil))
+        let cache = model.makeCache(sequences: 1, contextLength: nil)
+        let first = try model.forward(.prompt(Array(tokens[..<37]), allLogits: true), cache: cache)
+        let second = try model.forward(.prompt(Array(tokens[37...]), startingAt: 37, allLogits: true), cache: cache)
+        for i in tokens.indices {
+            expectLogitsClose(Array(whole.row(i)), expected[i], "\(name) one pass, position \(i)")
+            expectLogitsClose(Array(i < 37 ? first.row(i) : second.row(i - 37)), expected[i], "\(name) two passes, position \(i)")
+        }
+    }
+
     @Test func contextOverflowIsAnErrorNotACrash() throws {
         let model = try ModelLoader.load(path: TinyModels.gguf("llama")).model
         let cache = model.makeCache(sequences: 1, contextLength: nil)
