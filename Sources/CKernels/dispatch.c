@@ -55,6 +55,16 @@ int aigc_cpu_simd_level(void) {
     return AIGC_SIMD_AVX2;
 }
 
+// AVX-512 VNNI (vpdpbusd), used on 256-bit registers by the int8 kernels at the AVX512 level.
+int aigc_cpu_has_vnni(void) {
+    static int known = -1;
+    if (known < 0) {
+        __builtin_cpu_init();
+        known = aigc_cpu_simd_level() >= AIGC_SIMD_AVX512 && __builtin_cpu_supports("avx512vnni");
+    }
+    return known;
+}
+
 // Per thread, so that a test comparing the portable path with the fast one on its own thread does
 // not switch the kernels of work running beside it (tests run concurrently). AIGC_SIMD applies to
 // every thread, as each starts from it.
@@ -298,10 +308,13 @@ void aigc_matmul_rows_interleaved(int weight_type, const void *w, int64_t n, con
         const char *wb = w, *ab = a;
         const int64_t group_bytes = 4 * unit * units, act_block = sizeof(block_q8a);
         if (level >= AIGC_SIMD_AVX2) {
-            const int q41 = weight_type == AIGC_TYPE_Q4_1;
-            aigc_il_q4_fn x1 = q41 ? aigc_il_rows4_q4_1_avx2 : aigc_il_rows4_q4_0_avx2;
-            aigc_il_q4_fn x2 = q41 ? aigc_il_rows4x2_q4_1_avx2 : aigc_il_rows4x2_q4_0_avx2;
-            aigc_il_q4_fn x4 = q41 ? aigc_il_rows4x4_q4_1_avx2 : aigc_il_rows4x4_q4_0_avx2;
+            const int q41 = weight_type == AIGC_TYPE_Q4_1, vnni = level >= AIGC_SIMD_AVX512 && aigc_cpu_has_vnni();
+            aigc_il_q4_fn x1 = vnni ? (q41 ? aigc_il_rows4_q4_1_vnni : aigc_il_rows4_q4_0_vnni)
+                                    : (q41 ? aigc_il_rows4_q4_1_avx2 : aigc_il_rows4_q4_0_avx2);
+            aigc_il_q4_fn x2 = vnni ? (q41 ? aigc_il_rows4x2_q4_1_vnni : aigc_il_rows4x2_q4_0_vnni)
+                                    : (q41 ? aigc_il_rows4x2_q4_1_avx2 : aigc_il_rows4x2_q4_0_avx2);
+            aigc_il_q4_fn x4 = vnni ? (q41 ? aigc_il_rows4x4_q4_1_vnni : aigc_il_rows4x4_q4_0_vnni)
+                                    : (q41 ? aigc_il_rows4x4_q4_1_avx2 : aigc_il_rows4x4_q4_0_avx2);
             float out[16];
             // Prefill: activation rows in tiles of about 16 KiB, which stay in L1 while the rows'
             // weights pass over them, instead of every activation row streaming from L2 per group.

@@ -137,8 +137,9 @@ func preparedActivations(_ type: DType, k: Int, rows: Int, _ rng: inout TestRand
     }
 
     /// Weights interleaved four rows at a time: the same products as the row-major kernels (up to
-    /// summation order) for 1 to 70 activation rows (prefill takes this path too), on the fast level and the portable
-    /// one, and rows dequantized from the interleaved copy equal the original rows.
+    /// summation order) for 1 to 70 activation rows (prefill takes this path too), on every level the
+    /// CPU has (AVX-512 with VNNI, AVX2, portable), and rows dequantized from the interleaved copy
+    /// equal the original rows.
     @Test(arguments: [DType.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .f16, .bf16])
     func interleavedRowsMatchRowMajorRows(_ type: DType) {
         guard aigc_cpu_simd_level() >= AIGC_SIMD_AVX2.rawValue else { return }
@@ -159,10 +160,20 @@ func preparedActivations(_ type: DType, k: Int, rows: Int, _ rng: inout TestRand
                 let (act, actBytes) = preparedActivations(type, k: k, rows: m, &rng)
                 var rowMajor = [Float](repeating: .nan, count: m * rows)
                 aigc_matmul_rows(type.rawValue, weights.data, Int64(weights.rowBytes), Int64(k), act, Int64(actBytes), Int64(m), &rowMajor, Int64(rows), 0, Int64(rows))
-                for level in [AIGC_SIMD_AVX2, AIGC_SIMD_SCALAR] {
+                var byLevel: [UInt32: [Float]] = [:]
+                let levels = aigc_cpu_simd_level() >= AIGC_SIMD_AVX512.rawValue ? [AIGC_SIMD_AVX512, AIGC_SIMD_AVX2, AIGC_SIMD_SCALAR]
+                    : [AIGC_SIMD_AVX2, AIGC_SIMD_SCALAR]
+                defer {
+                    // The AVX-512 VNNI kernels add the same int32 sums in the same order as the AVX2 ones.
+                    if let vnni = byLevel[AIGC_SIMD_AVX512.rawValue], let avx2 = byLevel[AIGC_SIMD_AVX2.rawValue] {
+                        #expect(vnni == avx2, "\(type) rows \(rows) blocks \(blocks) m \(m): AVX-512 and AVX2 differ")
+                    }
+                }
+                for level in levels {
                     defer { aigc_set_simd_level(aigc_cpu_simd_level()) }
                     aigc_set_simd_level(Int32(level.rawValue))
                     var interleaved = [Float](repeating: .nan, count: m * rows)
+                    defer { byLevel[level.rawValue] = interleaved }
                     // Two halves, as two tasks would split the rows.
                     let half = rows / 8 * 4
                     for (r0, r1) in [(0, half), (half, rows)] {

@@ -47,6 +47,8 @@ enum aigc_simd_level { AIGC_SIMD_SCALAR = 0, AIGC_SIMD_AVX2 = 1, AIGC_SIMD_AVX51
 int aigc_cpu_simd_level(void);
 /// The level kernels use now; starts at the CPU's best (or AIGC_SIMD from the environment).
 int aigc_simd_level(void);
+/// Whether the CPU has AVX-512 VNNI (the int8 kernels use it at the AVX512 level).
+int aigc_cpu_has_vnni(void);
 /// Caps the level for the calling thread only (tests compare the scalar path with the fast one);
 /// returns the level in effect.
 int aigc_set_simd_level(int level);
