@@ -121,7 +121,9 @@ static dot_fn dot_for(int type, int level) {
 }
 
 static aigc_rows4_fn rows4_for(int type, int level) {
-    // AVX-512 (VNNI) variants measured slower than these on Zen 4 (BENCHMARKS.md), so AVX2 serves both.
+    // AVX2 serves the AVX512 level too: a VNNI form of the Q8_0 kernel (vpdpbusd for vpmaddubsw +
+    // vpmaddwd) measured no faster on Zen 4 (31.8-35.5 against 31.8-32.9 GB/s from L2). Only the
+    // split-scale Q4_0/Q4_1 kernels (matvec_q4_interleaved.c), which have more to save, use VNNI.
     if (level >= AIGC_SIMD_AVX2) {
         switch (type) {
         case AIGC_TYPE_Q4_0: return aigc_rows4_q4_0_avx2;
