@@ -281,13 +281,18 @@ public final class LlamaModel: TextModel, @unchecked Sendable {
                 Linear.forward([(b.q, q, qDim), (b.k, k, kvDim), (b.v, v, kvDim)], input: h, rows: n, workspace: ws, pool: pool)
             }
             Profiler.measure("rope+cache") {
-                for i in 0..<n {
-                    rope(q + i * qDim, heads: c.heads, headDim: D, ropeDims: c.ropeDims, cos: cosines + i * half, sin: sines + i * half, style: style)
-                    rope(k + i * kvDim, heads: c.kvHeads, headDim: D, ropeDims: c.ropeDims, cos: cosines + i * half, sin: sines + i * half, style: style)
-                    let s = batch.sequences[i], p = batch.positions[i]
-                    cache.key(layer: l, sequence: s, position: p).update(from: k + i * kvDim, count: kvDim)
-                    cache.value(layer: l, sequence: s, position: p).update(from: v + i * kvDim, count: kvDim)
+                // Each token's rotation and cache rows are its own: prompts spread them over the threads.
+                let sequences = batch.sequences, positions = batch.positions
+                let rotate = { (tokens: Range<Int>) in
+                    for i in tokens {
+                        rope(q + i * qDim, heads: c.heads, headDim: D, ropeDims: c.ropeDims, cos: cosines + i * half, sin: sines + i * half, style: style)
+                        rope(k + i * kvDim, heads: c.kvHeads, headDim: D, ropeDims: c.ropeDims, cos: cosines + i * half, sin: sines + i * half, style: style)
+                        let s = sequences[i], p = positions[i]
+                        cache.key(layer: l, sequence: s, position: p).update(from: k + i * kvDim, count: kvDim)
+                        cache.value(layer: l, sequence: s, position: p).update(from: v + i * kvDim, count: kvDim)
+                    }
                 }
+                if n >= 32 { pool.parallelRanges(n, minimum: 8) { tokens, _ in rotate(tokens) } } else { rotate(0..<n) }
             }
             Profiler.measure("attention") {
                 causalAttention(queries: q, qStride: qDim, tokens: n, positions: batch.positions, sequences: batch.sequences,
