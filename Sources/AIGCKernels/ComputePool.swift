@@ -27,24 +27,12 @@ public final class ComputePool: @unchecked Sendable {
             for task in 0..<tasks { body(task, 0) }
             return
         }
-        // The box is retained here until every task has returned; workers use it unretained (a
-        // retain per task from two threads would bounce its reference count between the cores).
+        // The box is retained here until every task has returned; workers use it unretained.
         let box = TaskBox(body)
         withExtendedLifetime(box) {
             aigc_pool_run(pool, Int64(tasks), { context, task, thread in
-                Unmanaged<TaskBox>.fromOpaque(context!)._withUnsafeGuaranteedRef { $0.body(Int(task), Int(thread)) }
+                Unmanaged<TaskBox>.fromOpaque(context!).takeUnretainedValue().body(Int(task), Int(thread))
             }, Unmanaged.passUnretained(box).toOpaque())
-        }
-    }
-
-    /// Runs the C function `body(context, task, thread)` for every task in `0..<tasks`: for hot loops
-    /// whose tasks are plain values behind `context`, with no Swift closure or reference counting
-    /// on the workers' side.
-    public func parallelFor(_ tasks: Int, context: UnsafeMutableRawPointer,
-                            _ body: @convention(c) (UnsafeMutableRawPointer?, Int64, Int32) -> Void) {
-        if tasks <= 0 { return }
-        if let pool { aigc_pool_run(pool, Int64(tasks), body, context) } else {
-            for task in 0..<tasks { body(context, Int64(task), 0) }
         }
     }
 

@@ -84,22 +84,6 @@ public struct Linear: @unchecked Sendable {
                 inputs.append(map.linear.prepare(x, rows: m, workspace: workspace, slot: i, pool: pool))
             }
         }
-        if maps.allSatisfy({ $0.linear.usesDotProducts(m: m) }) {
-            var tasks: [DotTask] = []
-            for (i, map) in maps.enumerated() {
-                let size = map.linear.chunkRows(m: m, threads: pool.threads)
-                for start in stride(from: 0, to: map.linear.outFeatures, by: size) {
-                    tasks.append(map.linear.dotTask(rows: start..<min(map.linear.outFeatures, start + size), prepared: inputs[i]!, m: m,
-                                                    into: map.output, ldy: map.stride))
-                }
-            }
-            tasks.withUnsafeMutableBufferPointer { plan in
-                pool.parallelFor(plan.count, context: UnsafeMutableRawPointer(plan.baseAddress!)) { context, task, _ in
-                    context!.assumingMemoryBound(to: DotTask.self)[Int(task)].run()
-                }
-            }
-            return
-        }
         var chunks: [(map: Int, rows: Range<Int>)] = []
         for (i, map) in maps.enumerated() {
             let size = map.linear.chunkRows(m: m, threads: pool.threads)
@@ -107,7 +91,9 @@ public struct Linear: @unchecked Sendable {
                 chunks.append((i, start..<min(map.linear.outFeatures, start + size)))
             }
         }
-        workspace.reserveThreadScratch(threads: pool.threads, bytes: gemmChunkRows * (maps.map(\.linear.inFeatures).max() ?? 0) * 4)
+        if maps.contains(where: { !$0.linear.usesDotProducts(m: m) }) {
+            workspace.reserveThreadScratch(threads: pool.threads, bytes: gemmChunkRows * (maps.map(\.linear.inFeatures).max() ?? 0) * 4)
+        }
         pool.parallelFor(chunks.count) { task, thread in
             let (i, rows) = chunks[task]
             let map = maps[i]
@@ -125,21 +111,7 @@ public struct Linear: @unchecked Sendable {
         let upInput = up.weight.dtype == gate.weight.dtype ? gateInput : up.prepare(x, rows: m, workspace: workspace, slot: 1, pool: pool)
         let n = gate.outFeatures
         let size = gate.chunkRows(m: m, threads: pool.threads)
-        if let gateInput, let upInput {
-            var tasks: [GatedTask] = []
-            for start in stride(from: 0, to: n, by: size) {
-                let rows = start..<min(n, start + size)
-                tasks.append(GatedTask(gate: gate.dotTask(rows: rows, prepared: gateInput, m: m, into: output, ldy: n),
-                                       up: up.dotTask(rows: rows, prepared: upInput, m: m, into: upScratch, ldy: n)))
-            }
-            tasks.withUnsafeMutableBufferPointer { plan in
-                pool.parallelFor(plan.count, context: UnsafeMutableRawPointer(plan.baseAddress!)) { context, task, _ in
-                    context!.assumingMemoryBound(to: GatedTask.self)[Int(task)].run()
-                }
-            }
-            return
-        }
-        workspace.reserveThreadScratch(threads: pool.threads, bytes: gemmChunkRows * gate.inFeatures * 4)
+        if !gate.usesDotProducts(m: m) { workspace.reserveThreadScratch(threads: pool.threads, bytes: gemmChunkRows * gate.inFeatures * 4) }
         pool.parallelFor((n + size - 1) / size) { task, thread in
             let rows = (task * size)..<min(n, task * size + size)
             let scratch = workspace.scratch(thread: thread)
@@ -198,8 +170,13 @@ public struct Linear: @unchecked Sendable {
             let w = weight.floatPointer
             matmul(into: y + rows.lowerBound, x, w + rows.lowerBound, m: m, n: rows.count, k: k, ldb: outFeatures, ldc: ldy)
         } else if let prepared {
-            dotTask(rows: rows, prepared: prepared, m: m, into: y, ldy: ldy).run()
-            return
+            if let interleaved {
+                aigc_matmul_rows_interleaved(weight.dtype.rawValue, interleaved.bytes, Int64(k), prepared.bytes, Int64(prepared.stride),
+                                             Int64(m), y, Int64(ldy), Int64(rows.lowerBound), Int64(rows.upperBound))
+            } else {
+                aigc_matmul_rows(weight.dtype.rawValue, weight.data, Int64(weight.rowBytes), Int64(k), prepared.bytes, Int64(prepared.stride),
+                                 Int64(m), y, Int64(ldy), Int64(rows.lowerBound), Int64(rows.upperBound))
+            }
         } else {
             let w: ConstFloatPointer
             if weight.dtype == .f32 && interleaved == nil {
@@ -217,59 +194,6 @@ public struct Linear: @unchecked Sendable {
             let b = bias.floatPointer + rows.lowerBound
             for t in 0..<m { add(into: y + t * ldy + rows.lowerBound, b, count: rows.count) }
         }
-    }
-}
-
-extension Linear {
-    /// Output rows `rows` against prepared activations, as plain values for a worker.
-    func dotTask(rows: Range<Int>, prepared: PreparedInput, m: Int, into y: FloatPointer, ldy: Int) -> DotTask {
-        DotTask(type: weight.dtype.rawValue, weights: interleaved.map { UnsafeRawPointer($0.bytes) } ?? weight.data,
-                interleaved: interleaved != nil, rowBytes: weight.rowBytes, columns: inFeatures, activations: UnsafeRawPointer(prepared.bytes),
-                activationStride: prepared.stride, m: m, output: y, outputStride: ldy, rows: rows, bias: bias?.floatPointer)
-    }
-}
-
-/// One task of a block dot-product pass in plain values (pointers and sizes): workers run it
-/// without touching a Swift object, whose reference count, retained and released from both
-/// threads, bounced between the cores (swift_retain/release were 4% of a 2-thread decode profile).
-struct DotTask {
-    let type: Int32
-    let weights: UnsafeRawPointer
-    let interleaved: Bool
-    let rowBytes: Int
-    let columns: Int
-    let activations: UnsafeRawPointer
-    let activationStride: Int
-    let m: Int
-    let output: FloatPointer
-    let outputStride: Int
-    let rows: Range<Int>
-    let bias: ConstFloatPointer?
-
-    func run() {
-        if interleaved {
-            aigc_matmul_rows_interleaved(type, weights, Int64(columns), activations, Int64(activationStride), Int64(m), output,
-                                         Int64(outputStride), Int64(rows.lowerBound), Int64(rows.upperBound))
-        } else {
-            aigc_matmul_rows(type, weights, Int64(rowBytes), Int64(columns), activations, Int64(activationStride), Int64(m), output,
-                             Int64(outputStride), Int64(rows.lowerBound), Int64(rows.upperBound))
-        }
-        if let bias {
-            for t in 0..<m { add(into: output + t * outputStride + rows.lowerBound, bias + rows.lowerBound, count: rows.count) }
-        }
-    }
-}
-
-/// Gate and up rows of one task of the gated feed-forward, combined by SwiGLU while in cache.
-struct GatedTask {
-    let gate: DotTask
-    let up: DotTask
-
-    func run() {
-        gate.run()
-        up.run()
-        let n = gate.outputStride, r0 = gate.rows.lowerBound
-        for t in 0..<gate.m { swiglu(gate.output + t * n + r0, up.output + t * n + r0, count: gate.rows.count) }
     }
 }
 
