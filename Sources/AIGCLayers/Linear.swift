@@ -43,7 +43,6 @@ public struct Linear: @unchecked Sendable {
     /// on 2 threads ran at 81-89 tokens/s with 64 KiB tasks, 99-102 with quarter shares).
     static let chunkBytes = 65536
     static let chunksPerThread = 4
-    static let parallelPrepareRows = 32
     static let slotNames = (0..<8).map { "linear.activations.\($0)" }
 
     public init(weight: Tensor, bias: Tensor? = nil, inputMajor: Bool = false) throws {
@@ -140,12 +139,9 @@ public struct Linear: @unchecked Sendable {
         let type = weight.dtype.rawValue, k = inFeatures
         let stride = Int(aigc_activation_row_bytes(type, Int64(k)))
         let bytes = workspace.bytes(Linear.slotNames[min(slot, Linear.slotNames.count - 1)], stride * m)
-        if m >= Linear.parallelPrepareRows {
-            pool.parallelRanges(m, minimum: 8) { rows, _ in
-                for r in rows { aigc_prepare_activation(type, x + r * k, bytes + r * stride, Int64(k)) }
-            }
-        } else {
-            for r in 0..<m { aigc_prepare_activation(type, x + r * k, bytes + r * stride, Int64(k)) }
+        // Ranges of at least 16 rows: fewer than 32 rows stay one range, run on this thread.
+        pool.parallelRanges(m, minimum: 16) { rows, _ in
+            for r in rows { aigc_prepare_activation(type, x + r * k, bytes + r * stride, Int64(k)) }
         }
         return PreparedInput(bytes: bytes, stride: stride)
     }

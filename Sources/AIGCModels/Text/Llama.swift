@@ -281,9 +281,10 @@ public final class LlamaModel: TextModel, @unchecked Sendable {
                 Linear.forward([(b.q, q, qDim), (b.k, k, kvDim), (b.v, v, kvDim)], input: h, rows: n, workspace: ws, pool: pool)
             }
             Profiler.measure("rope+cache") {
-                // Each token's rotation and cache rows are its own: prompts spread them over the threads.
+                // Each token's rotation and cache rows are its own: prompts spread them over the threads
+                // (ranges of at least 16 tokens, so a decode step stays on this thread).
                 let sequences = batch.sequences, positions = batch.positions
-                let rotate = { (tokens: Range<Int>) in
+                pool.parallelRanges(n, minimum: 16) { tokens, _ in
                     for i in tokens {
                         rope(q + i * qDim, heads: c.heads, headDim: D, ropeDims: c.ropeDims, cos: cosines + i * half, sin: sines + i * half, style: style)
                         rope(k + i * kvDim, heads: c.kvHeads, headDim: D, ropeDims: c.ropeDims, cos: cosines + i * half, sin: sines + i * half, style: style)
@@ -292,7 +293,6 @@ public final class LlamaModel: TextModel, @unchecked Sendable {
                         cache.value(layer: l, sequence: s, position: p).update(from: v + i * kvDim, count: kvDim)
                     }
                 }
-                if n >= 32 { pool.parallelRanges(n, minimum: 8) { tokens, _ in rotate(tokens) } } else { rotate(0..<n) }
             }
             Profiler.measure("attention") {
                 causalAttention(queries: q, qStride: qDim, tokens: n, positions: batch.positions, sequences: batch.sequences,
