@@ -197,6 +197,8 @@ public struct Linear: @unchecked Sendable {
 /// one sequential stream for the decode kernels instead of four short ones per group of rows.
 final class InterleavedWeight: @unchecked Sendable {
     let bytes: UnsafeMutableRawPointer
+    /// The arena slab holding `bytes` (nil: an allocation of its own).
+    private let slab: WeightSlab?
     let type: Int32
     let columns: Int
     /// Q4_0/Q4_1: the four rows' scales precede their codes (matvec_q4_interleaved.c).
@@ -208,14 +210,20 @@ final class InterleavedWeight: @unchecked Sendable {
               aigc_can_interleave_rows4(weight.dtype.rawValue, Int64(weight.shape[0]), Int64(weight.shape[1])) != 0 else { return nil }
         type = weight.dtype.rawValue
         columns = weight.shape[1]
-        // Plain pages: asking for transparent huge pages (MADV_HUGEPAGE) made loads stall for up to
-        // 1.3 s in memory compaction on these machines.
-        bytes = UnsafeMutableRawPointer.allocate(byteCount: max(weight.shape[0] * weight.rowBytes, 1), alignment: 64)
+        let byteCount = max(weight.shape[0] * weight.rowBytes, 1)
+        // From the weight arena, which can move the copies to huge pages once the model has loaded.
+        if let allocation = WeightArena.shared.allocate(byteCount: byteCount) {
+            bytes = allocation.bytes
+            slab = allocation.slab
+        } else {
+            bytes = UnsafeMutableRawPointer.allocate(byteCount: byteCount, alignment: 64)
+            slab = nil
+        }
         aigc_interleave_rows4(type, weight.data, Int64(weight.rowBytes), Int64(weight.shape[0]), Int64(columns), bytes)
         weight.releaseResidentPages()
     }
 
-    deinit { bytes.deallocate() }
+    deinit { if slab == nil { bytes.deallocate() } }
 
     func dequantizeRow(_ row: Int, into destination: FloatPointer) {
         let status = aigc_dequantize_row_interleaved(type, bytes, Int64(columns), Int64(row), destination)
