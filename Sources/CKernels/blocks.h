@@ -135,11 +135,11 @@ void aigc_il_rows4x4_q4_0_avx2(const void *w, const void *a, int64_t a_stride, i
 void aigc_il_rows4_q4_1_avx2(const void *w, const void *a, int64_t a_stride, int64_t nb, float *out);
 void aigc_il_rows4x2_q4_1_avx2(const void *w, const void *a, int64_t a_stride, int64_t nb, float *out);
 void aigc_il_rows4x4_q4_1_avx2(const void *w, const void *a, int64_t a_stride, int64_t nb, float *out);
-void aigc_il_rows4_q4_0_vnni(const void *w, const void *a, int64_t a_stride, int64_t nb, float *out);
 void aigc_il_rows4x2_q4_0_vnni(const void *w, const void *a, int64_t a_stride, int64_t nb, float *out);
 void aigc_il_rows4x4_q4_0_vnni(const void *w, const void *a, int64_t a_stride, int64_t nb, float *out);
-void aigc_il_rows4_q4_1_vnni(const void *w, const void *a, int64_t a_stride, int64_t nb, float *out);
 void aigc_il_rows4x2_q4_1_vnni(const void *w, const void *a, int64_t a_stride, int64_t nb, float *out);
 void aigc_il_rows4x4_q4_1_vnni(const void *w, const void *a, int64_t a_stride, int64_t nb, float *out);
+void aigc_il_rows4_q4_0_zmm(const void *w, const void *a, int64_t a_stride, int64_t nb, float *out);
+void aigc_il_rows4_q4_1_zmm(const void *w, const void *a, int64_t a_stride, int64_t nb, float *out);
 
 #endif

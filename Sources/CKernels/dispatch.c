@@ -311,7 +311,7 @@ void aigc_matmul_rows_interleaved(int weight_type, const void *w, int64_t n, con
         const int64_t group_bytes = 4 * unit * units, act_block = sizeof(block_q8a);
         if (level >= AIGC_SIMD_AVX2) {
             const int q41 = weight_type == AIGC_TYPE_Q4_1, vnni = level >= AIGC_SIMD_AVX512 && aigc_cpu_has_vnni();
-            aigc_il_q4_fn x1 = vnni ? (q41 ? aigc_il_rows4_q4_1_vnni : aigc_il_rows4_q4_0_vnni)
+            aigc_il_q4_fn x1 = vnni ? (q41 ? aigc_il_rows4_q4_1_zmm : aigc_il_rows4_q4_0_zmm)
                                     : (q41 ? aigc_il_rows4_q4_1_avx2 : aigc_il_rows4_q4_0_avx2);
             aigc_il_q4_fn x2 = vnni ? (q41 ? aigc_il_rows4x2_q4_1_vnni : aigc_il_rows4x2_q4_0_vnni)
                                     : (q41 ? aigc_il_rows4x2_q4_1_avx2 : aigc_il_rows4x2_q4_0_avx2);

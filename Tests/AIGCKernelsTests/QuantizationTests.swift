@@ -164,9 +164,19 @@ func preparedActivations(_ type: DType, k: Int, rows: Int, _ rng: inout TestRand
                 let levels = aigc_cpu_simd_level() >= AIGC_SIMD_AVX512.rawValue ? [AIGC_SIMD_AVX512, AIGC_SIMD_AVX2, AIGC_SIMD_SCALAR]
                     : [AIGC_SIMD_AVX2, AIGC_SIMD_SCALAR]
                 defer {
-                    // The AVX-512 VNNI kernels add the same int32 sums in the same order as the AVX2 ones.
+                    // The AVX-512 VNNI kernels for two and four activation rows add the same int32 sums
+                    // in the same order as the AVX2 ones. The one-row (decode) kernel on 512-bit
+                    // registers converts quarter-block sums where AVX2 converts half-block sums, so
+                    // where it runs (odd m) the two agree to rounding, at a quarter of the tolerance below.
                     if let vnni = byLevel[AIGC_SIMD_AVX512.rawValue], let avx2 = byLevel[AIGC_SIMD_AVX2.rawValue] {
-                        #expect(vnni == avx2, "\(type) rows \(rows) blocks \(blocks) m \(m): AVX-512 and AVX2 differ")
+                        if m % 2 == 0 || ![DType.q4_0, .q4_1].contains(type) {
+                            #expect(vnni == avx2, "\(type) rows \(rows) blocks \(blocks) m \(m): AVX-512 and AVX2 differ")
+                        } else {
+                            for i in 0..<(m * rows) {
+                                #expect(abs(vnni[i] - avx2[i]) <= 5e-6 * (abs(avx2[i]) + Float(k) * 0.05),
+                                        "\(type) rows \(rows) blocks \(blocks) m \(m) [\(i)]: AVX-512 \(vnni[i]) vs AVX2 \(avx2[i])")
+                            }
+                        }
                     }
                 }
                 for level in levels {
