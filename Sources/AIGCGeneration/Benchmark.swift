@@ -51,7 +51,9 @@ public enum Benchmark {
     }
 
     /// Runs `test` `repetitions` times (after a warm-up) and reports tokens per second.
-    public static func run(_ loaded: LoadedModel, test: Test, threads: Int, repetitions: Int, seed: UInt64 = 1) throws -> BenchmarkResult {
+    /// `beforeEachRun` runs, untimed, before each timed run (the bandwidth measured beside it).
+    public static func run(_ loaded: LoadedModel, test: Test, threads: Int, repetitions: Int, seed: UInt64 = 1,
+                           beforeEachRun: (() -> Void)? = nil) throws -> BenchmarkResult {
         let model = loaded.model
         WeightArena.shared.waitForPromotions()
         var random = SeededRandom(seed: seed)
@@ -59,6 +61,7 @@ public enum Benchmark {
         var samples: [Double] = []
         for run in 0...repetitions {
             let cache = model.makeCache(sequences: 1, contextLength: nil)
+            if run > 0 { beforeEachRun?() }
             let count: Int
             let start = DispatchTime.now().uptimeNanoseconds
             switch test {
@@ -129,40 +132,53 @@ extension Benchmark {
     }
 }
 
-extension Benchmark {
-    /// STREAM triad bandwidth (GB/s, counting two reads and one write per element) over three
-    /// arrays far larger than the caches, split across the pool's threads; the best of `repetitions`.
-    /// The arrays are on huge pages where the kernel grants them, as the decode weights are
-    /// (WeightArena): the bound is the best this machine's memory gives, not a 4 KiB-page figure.
-    public static func triadBandwidth(pool: ComputePool, megabytesPerArray: Int = 128, repetitions: Int = 5) -> Double {
-        let n = megabytesPerArray << 18, bytes = n * MemoryLayout<Float>.size
-        let arena = WeightArena()
-        let allocations = (0..<3).map { _ in arena.allocate(byteCount: bytes) }
-        let owned = allocations.map { $0 == nil ? UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64) : nil }
-        defer { for pointer in owned { pointer?.deallocate() } }
-        let arrays = (0..<3).map { (allocations[$0]?.bytes ?? owned[$0]!).bindMemory(to: Float.self, capacity: n) }
-        let (a, b, c) = (arrays[0], arrays[1], arrays[2])
-        a.initialize(repeating: 0, count: n)
-        b.initialize(repeating: 1, count: n)
-        c.initialize(repeating: 2, count: n)
+/// STREAM triad bandwidth (GB/s, counting two reads and one write per element) over three arrays
+/// far larger than the caches, split across the pool's threads. The arrays are on huge pages where
+/// the kernel grants them, as the decode weights are (WeightArena): the bound is the best this
+/// machine's memory gives, not a 4 KiB-page figure. Kept between measurements, so that one can be
+/// taken beside every timed decode run.
+public final class TriadBenchmark {
+    private let pool: ComputePool
+    private let n: Int
+    private let arena = WeightArena()
+    private let allocations: [WeightAllocation?]
+    private let owned: [UnsafeMutableRawPointer?]
+    private let arrays: [UnsafeMutablePointer<Float>]
+
+    public init(pool: ComputePool, megabytesPerArray: Int = 128) {
+        self.pool = pool
+        n = megabytesPerArray << 18
+        let bytes = n * MemoryLayout<Float>.size
+        let arena = arena
+        allocations = (0..<3).map { _ in arena.allocate(byteCount: bytes) }
+        owned = allocations.map { $0 == nil ? UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64) : nil }
+        arrays = (0..<3).map { [allocations, owned, n] in (allocations[$0]?.bytes ?? owned[$0]!).bindMemory(to: Float.self, capacity: n) }
+        for (i, array) in arrays.enumerated() { array.initialize(repeating: Float(i), count: n) }
         arena.promoteToHugePages()
         arena.waitForPromotions()
-        let chunk = 1 << 16
-        let pointers = (a, b, c)
+    }
+
+    deinit { for pointer in owned { pointer?.deallocate() } }
+
+    /// The best of `repetitions` passes.
+    public func measure(repetitions: Int = 5) -> Double {
+        let chunk = 1 << 16, n = n
+        let (a, b, c) = (arrays[0], arrays[1], arrays[2])
         var best = 0.0
         for _ in 0..<repetitions {
             let start = DispatchTime.now().uptimeNanoseconds
             pool.parallelFor((n + chunk - 1) / chunk) { task, _ in
                 let from = task * chunk, count = min(chunk, n - from)
-                aigc_stream_triad(pointers.0 + from, pointers.1 + from, pointers.2 + from, 3, Int64(count))
+                aigc_stream_triad(a + from, b + from, c + from, 3, Int64(count))
             }
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             best = max(best, Double(3 * 4 * n) / seconds / 1e9)
         }
-        withExtendedLifetime(allocations) {}
         return best
     }
+}
 
+extension Benchmark {
     /// Bytes of weights a decode step reads: every matrix once (the token embedding only when it
     /// is also the output projection), norms and biases included.
     public static func weightBytesPerToken(_ loaded: LoadedModel) -> Int {
