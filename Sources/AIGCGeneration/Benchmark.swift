@@ -55,7 +55,6 @@ public enum Benchmark {
     public static func run(_ loaded: LoadedModel, test: Test, threads: Int, repetitions: Int, seed: UInt64 = 1,
                            beforeEachRun: (() -> Void)? = nil) throws -> BenchmarkResult {
         let model = loaded.model
-        WeightArena.shared.waitForPromotions()
         var random = SeededRandom(seed: seed)
         func token() -> Int { Int(random.next() % UInt64(model.vocabularySize)) }
         var samples: [Double] = []
@@ -113,8 +112,7 @@ extension Benchmark {
             storage.mutableBase.copyMemory(from: tensor.data, byteCount: tensor.byteCount)
             return try Linear(weight: Tensor(name: "bench", dtype: type, shape: tensor.shape, storage: storage))
         }
-        WeightArena.shared.promoteToHugePages()
-        WeightArena.shared.waitForPromotions()
+        WeightArena.shared.seal()
         let x = (0..<columns).map { _ in random.nextUnit() }
         var y = [Float](repeating: 0, count: rows)
         let workspace = Workspace()
@@ -154,8 +152,6 @@ public final class TriadBenchmark {
         owned = allocations.map { $0 == nil ? UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64) : nil }
         arrays = (0..<3).map { [allocations, owned, n] in (allocations[$0]?.bytes ?? owned[$0]!).bindMemory(to: Float.self, capacity: n) }
         for (i, array) in arrays.enumerated() { array.initialize(repeating: Float(i), count: n) }
-        arena.promoteToHugePages()
-        arena.waitForPromotions()
     }
 
     deinit { for pointer in owned { pointer?.deallocate() } }

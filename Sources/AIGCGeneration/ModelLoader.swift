@@ -92,7 +92,7 @@ public enum ModelLoader {
         case .safetensors: loaded = try loadSafetensors(path: path, tokenizerPath: tokenizerPath, name: name, pool: pool)
         case .llama2c: loaded = try loadLlama2C(path: path, tokenizerPath: tokenizerPath, name: name, pool: pool)
         }
-        WeightArena.shared.promoteToHugePages()
+        WeightArena.shared.seal()
         let ms = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6
         return LoadedModel(model: loaded.model, tokenizer: loaded.tokenizer, info: loaded.info, chatTemplate: loaded.chatTemplate, loadMilliseconds: ms)
     }
@@ -122,7 +122,7 @@ public enum ModelLoader {
             throw ModelLoaderError.unsupportedArchitecture(path: path, architecture: arch, supported: Array(ModelRegistry.gguf.keys))
         }
         let model = try Profiler.measure("load: model") { try builder(GGUFConfiguration(gguf), GGUFWeights(gguf), pool) }
-        WeightArena.shared.promoteToHugePages()
+        WeightArena.shared.seal()
         let tokenizer = try Profiler.measure("load: tokenizer") {
             try tokenizerPath.map { try tokenizerFromFile($0, vocabSize: model.vocabularySize) }
                 ?? Tokenizer(Profiler.measure("load: vocabulary") { try TokenizerLoader.vocabulary(fromGGUF: gguf) })

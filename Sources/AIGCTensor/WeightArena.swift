@@ -4,15 +4,16 @@
 // Why: decode streams every weight once per token. On 4 KiB pages that is a TLB miss every 4 KiB
 // and, because the hardware prefetchers stop at page boundaries, a new prefetch ramp every 4 KiB.
 // On 2 MiB pages one core read 30-32 GB/s instead of 26-28, and tg128 rose 1.06-1.11x (one thread)
-// and 1.08x (two) in paired runs (BENCHMARKS.md).
+// and 1.07x (two) in paired runs (BENCHMARKS.md).
 //
-// How: the slabs are filled on ordinary pages, so loading never waits for memory compaction (asking
-// for huge pages at allocation made loads stall for up to 1.3 s on a machine whose memory was
-// fragmented). When a model has loaded, `promoteToHugePages()` seals the slab in use and asks the
-// kernel, on a background thread, to collapse the filled part of every new slab into huge pages
-// (MADV_COLLAPSE, Linux 6.1+). Where the kernel cannot (older kernels, THP disabled, no free huge
-// pages) the weights stay on ordinary pages and nothing else changes.
-import Dispatch
+// How: a new slab asks for huge pages (MADV_HUGEPAGE) before it is written, so the page faults of
+// the copy at load take whole huge pages, and fewer faults make loading no slower. It asks only when
+// the kernel has free 2 MiB blocks to spare (/proc/buddyinfo): with huge pages requested, a fault on
+// a machine whose memory is fragmented compacts memory first, and loads were seen stalling for up to
+// 1.3 s that way. Collapsing ordinary pages later (MADV_COLLAPSE) was tried instead: it blocked the
+// first tokens of a generation while their pages were being copied. When a slab stops taking
+// weights, the unused part of its last huge page is given back, so resident memory does not grow.
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -24,12 +25,14 @@ public final class WeightSlab: @unchecked Sendable {
     public static let hugePage = 2 << 20
     let base: UnsafeMutableRawPointer
     let capacity: Int
+    /// Whether the kernel was asked to back this slab with huge pages.
+    public let wantsHugePages: Bool
     private let mapping: UnsafeMutableRawPointer
     private let mappingBytes: Int
     /// Bytes handed out so far (guarded by the arena's lock while the slab is open).
     var used = 0
 
-    init?(capacity: Int) {
+    init?(capacity: Int, hugePages: Bool) {
         let huge = WeightSlab.hugePage
         let capacity = (capacity + huge - 1) / huge * huge
         // Map one huge page more than needed and start at the first 2 MiB boundary inside.
@@ -41,16 +44,15 @@ public final class WeightSlab: @unchecked Sendable {
         let aligned = (Int(bitPattern: mapping) + huge - 1) / huge * huge
         self.base = UnsafeMutableRawPointer(bitPattern: aligned)!
         self.capacity = capacity
+        self.wantsHugePages = hugePages && madvise(base, capacity, MADV_HUGEPAGE) == 0
     }
 
-    /// Asks the kernel to back the filled whole huge pages of this slab with huge pages now; the
-    /// partly filled last one stays on small pages, so resident memory does not grow.
-    func collapse() {
-        let length = used / WeightSlab.hugePage * WeightSlab.hugePage
-        guard length > 0 else { return }
-        _ = madvise(base, length, MADV_HUGEPAGE)
-        // MADV_COLLAPSE (25): synchronous collapse; fails harmlessly where unsupported.
-        _ = madvise(base, length, 25)
+    /// Gives back the pages of the last, partly used huge page past `used` (the kernel splits it).
+    func trim() {
+        guard wantsHugePages else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE))), huge = WeightSlab.hugePage
+        let from = (used + page - 1) / page * page, to = min(capacity, (used + huge - 1) / huge * huge)
+        if to > from { _ = madvise(base + from, to - from, MADV_DONTNEED) }
     }
 
     deinit { munmap(mapping, mappingBytes) }
@@ -67,54 +69,56 @@ public final class WeightArena: Sendable {
     public static let shared = WeightArena()
     /// Slabs are at least this large, so that one model's matrices share a few of them.
     static let slabBytes = 32 << 20
-
-    private struct Filled { weak var slab: WeightSlab? }
-    private struct State {
-        var open: WeightSlab?
-        /// Slabs filled since the last promotion, weakly: a model dropped before then frees them.
-        var filled: [Filled] = []
-    }
-    private let state = Mutex(State())
     /// AIGC_HUGE_PAGES=0 keeps every weight on ordinary pages (for comparisons, or a kernel that
-    /// misbehaves when asked to collapse).
-    static let hugePagesWanted = getenv("AIGC_HUGE_PAGES").map { String(cString: $0) != "0" } ?? true
-    private let promotions = DispatchGroup()
+    /// misbehaves with transparent huge pages).
+    static let hugePagesWanted = ProcessInfo.processInfo.environment["AIGC_HUGE_PAGES"] != "0"
+
+    private let state = Mutex<WeightSlab?>(nil)
 
     public init() {}
 
     /// `byteCount` bytes, 64-byte aligned and zero-filled, or nil when the memory cannot be mapped.
     public func allocate(byteCount: Int) -> WeightAllocation? {
         let size = max(64, (byteCount + 63) / 64 * 64)
-        return state.withLock { state -> WeightAllocation? in
-            if let slab = state.open, slab.capacity - slab.used >= size {
+        return state.withLock { open -> WeightAllocation? in
+            if let slab = open, slab.capacity - slab.used >= size {
                 defer { slab.used += size }
                 return WeightAllocation(bytes: slab.base + slab.used, slab: slab)
             }
-            guard let slab = WeightSlab(capacity: max(WeightArena.slabBytes, size)) else { return nil }
-            if let full = state.open { state.filled.append(Filled(slab: full)) }
-            state.open = slab
+            let capacity = max(WeightArena.slabBytes, size)
+            let hugePages = WeightArena.hugePagesWanted && WeightArena.freeHugeBlockBytes() >= 2 * capacity
+            guard let slab = WeightSlab(capacity: capacity, hugePages: hugePages) else { return nil }
+            open?.trim()
+            open = slab
             slab.used = size
             return WeightAllocation(bytes: slab.base, slab: slab)
         }
     }
 
-    /// Seals the open slab (the next model starts a new one, so slabs are freed with their model)
-    /// and collapses every slab filled since the last call into huge pages, on a background thread.
-    public func promoteToHugePages() {
-        let slabs = state.withLock { state -> [WeightSlab] in
-            if let open = state.open { state.filled.append(Filled(slab: open)) }
-            state.open = nil
-            defer { state.filled = [] }
-            return state.filled.compactMap(\.slab)
-        }
-        guard !slabs.isEmpty, WeightArena.hugePagesWanted else { return }
-        DispatchQueue.global(qos: .utility).async(group: promotions) {
-            for slab in slabs { slab.collapse() }
+    /// Ends the open slab: the next allocation (the next model) starts a new one, so that slabs are
+    /// freed with the model whose weights they hold.
+    public func seal() {
+        state.withLock { open in
+            open?.trim()
+            open = nil
         }
     }
 
-    /// Waits until the background collapses have finished (benchmarks measure the steady state).
-    public func waitForPromotions() {
-        promotions.wait()
+    /// Bytes the kernel holds free in blocks of 2 MiB or more; 0 when /proc/buddyinfo cannot be read.
+    static func freeHugeBlockBytes() -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/buddyinfo", encoding: .utf8) else { return 0 }
+        return freeHugeBlockBytes(buddyinfo: text, pageSize: Int(sysconf(Int32(_SC_PAGESIZE))))
+    }
+
+    /// The same from the text of /proc/buddyinfo, whose lines ("Node 0, zone   Normal   8554 ...")
+    /// count each zone's free blocks of 2^order pages, order 0 first.
+    static func freeHugeBlockBytes(buddyinfo: String, pageSize: Int) -> Int {
+        let hugeOrder = (WeightSlab.hugePage / pageSize).trailingZeroBitCount
+        var bytes = 0
+        for line in buddyinfo.split(separator: "\n") {
+            let counts = line.split(separator: " ").dropFirst(4).compactMap { Int($0) }
+            for (order, count) in counts.enumerated() where order >= hugeOrder { bytes += count * (pageSize << order) }
+        }
+        return bytes
     }
 }
