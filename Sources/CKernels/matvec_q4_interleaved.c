@@ -48,6 +48,19 @@ void aigc_q4_block_from_interleaved(int type, const void *group, int64_t i, int 
     memcpy(b + (has_min ? 4 : 2), src + q4_codes(has_min) + 16 * r, 16);
 }
 
+// The four rows' scales of the step at `blk`, and what each row adds per unit of the activation
+// block's sum: its minimum m (Q4_1), or -8 d for the codes' bias (Q4_0).
+AVX2 static inline void q4_scales(int has_min, const uint8_t *blk, __m128 *d4, __m128 *offset) {
+    if (has_min) {
+        const __m256 dm = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)blk));
+        *d4 = _mm256_castps256_ps128(dm);
+        *offset = _mm256_extractf128_ps(dm, 1);
+    } else {
+        *d4 = _mm_cvtph_ps(_mm_loadl_epi64((const __m128i *)blk));
+        *offset = _mm_mul_ps(*d4, _mm_set1_ps(-8.0f));
+    }
+}
+
 // T activation rows (a_stride bytes apart) against the four rows of one group: out[4 t + r].
 #define IL_Q4_LOOP(HAS_MIN, T, DOT)                                                                              \
     const uint8_t *base = (const uint8_t *)w;                                                               \
@@ -61,14 +74,7 @@ void aigc_q4_block_from_interleaved(int type, const void *group, int64_t i, int 
     for (int64_t i = 0; i < nb; i++) {                                                                      \
         const uint8_t *blk = base + i * (HAS_MIN ? 80 : 72);                                                \
         __m128 d4, offset;                                                                                  \
-        if (HAS_MIN) {                                                                                      \
-            const __m256 dm = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)blk));                       \
-            d4 = _mm256_castps256_ps128(dm);                                                                \
-            offset = _mm256_extractf128_ps(dm, 1);                                                          \
-        } else {                                                                                            \
-            d4 = _mm_cvtph_ps(_mm_loadl_epi64((const __m128i *)blk));                                       \
-            offset = _mm_mul_ps(d4, _mm_set1_ps(-8.0f));                                                    \
-        }                                                                                                   \
+        q4_scales(HAS_MIN, blk, &d4, &offset);                                                              \
         const __m256 dspread = _mm256_permutevar8x32_ps(_mm256_castps128_ps256(d4), spread);                \
         const uint8_t *qs = blk + (HAS_MIN ? 16 : 8);                                                       \
         const __m256i v01 = _mm256_loadu_si256((const __m256i *)qs);                                        \
@@ -108,14 +114,7 @@ void aigc_q4_block_from_interleaved(int type, const void *group, int64_t i, int 
         const uint8_t *blk = base + i * (HAS_MIN ? 80 : 72);                                                \
         const block_q8a *y = (const block_q8a *)a + i;                                                      \
         __m128 d4, offset;                                                                                  \
-        if (HAS_MIN) {                                                                                      \
-            const __m256 dm = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)blk));                       \
-            d4 = _mm256_castps256_ps128(dm);                                                                \
-            offset = _mm256_extractf128_ps(dm, 1);                                                          \
-        } else {                                                                                            \
-            d4 = _mm_cvtph_ps(_mm_loadl_epi64((const __m128i *)blk));                                       \
-            offset = _mm_mul_ps(d4, _mm_set1_ps(-8.0f));                                                    \
-        }                                                                                                   \
+        q4_scales(HAS_MIN, blk, &d4, &offset);                                                              \
         const __m512 dspread = _mm512_permutexvar_ps(spread, _mm512_castps128_ps512(d4));                   \
         const __m512i v = _mm512_loadu_si512((const void *)(blk + (HAS_MIN ? 16 : 8)));                    \
         const __m512i lo = _mm512_and_si512(v, low4), hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), low4); \
