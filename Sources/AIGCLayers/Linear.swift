@@ -211,7 +211,7 @@ final class InterleavedWeight: @unchecked Sendable {
         type = weight.dtype.rawValue
         columns = weight.shape[1]
         let byteCount = max(weight.shape[0] * weight.rowBytes, 1)
-        // From the weight arena, which can move the copies to huge pages once the model has loaded.
+        // From the weight arena: on transparent huge pages where the kernel has them to spare.
         if let allocation = WeightArena.shared.allocate(byteCount: byteCount) {
             bytes = allocation.bytes
             slab = allocation.slab
