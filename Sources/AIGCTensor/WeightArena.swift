@@ -26,7 +26,7 @@ public final class WeightSlab: @unchecked Sendable {
     let base: UnsafeMutableRawPointer
     let capacity: Int
     /// Whether the kernel was asked to back this slab with huge pages.
-    public let wantsHugePages: Bool
+    let wantsHugePages: Bool
     private let mapping: UnsafeMutableRawPointer
     private let mappingBytes: Int
     /// Bytes handed out so far (guarded by the arena's lock while the slab is open).

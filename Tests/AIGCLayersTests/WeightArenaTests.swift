@@ -42,5 +42,7 @@ import Testing
         let expected = (1 + 132) * (2 << 20) + (3 + 3499) * (4 << 20)
         #expect(WeightArena.freeHugeBlockBytes(buddyinfo: text, pageSize: 4096) == expected)
         #expect(WeightArena.freeHugeBlockBytes(buddyinfo: "", pageSize: 4096) == 0)
+        // Lines that are not zone counts (a truncated file, another format) add nothing.
+        #expect(WeightArena.freeHugeBlockBytes(buddyinfo: "Node 0, zone\nNode 0, zone Normal x y z\ngarbage", pageSize: 4096) == 0)
     }
 }
