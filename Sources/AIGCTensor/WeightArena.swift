@@ -3,8 +3,8 @@
 //
 // Why: decode streams every weight once per token. On 4 KiB pages that is a TLB miss every 4 KiB
 // and, because the hardware prefetchers stop at page boundaries, a new prefetch ramp every 4 KiB.
-// On 2 MiB pages one core read 30-32 GB/s instead of 26-28, and tg128 rose 1.06-1.11x (one thread)
-// and 1.07x (two) in paired runs (BENCHMARKS.md).
+// On 2 MiB pages one core read 30-32 GB/s instead of 26-28, and tg128 rose 1.10-1.11x (one thread)
+// and 1.07-1.22x (two) in paired runs (BENCHMARKS.md).
 //
 // How: a new slab asks for huge pages (MADV_HUGEPAGE) before it is written, so the page faults of
 // the copy at load take whole huge pages, and fewer faults make loading no slower. It asks only when
@@ -22,7 +22,7 @@ import Synchronization
 /// One mapping of anonymous memory, 2 MiB aligned, handed out front to back. Unmapped when the last
 /// weight carved from it (and the arena, while it is the open slab) lets go of it.
 public final class WeightSlab: @unchecked Sendable {
-    public static let hugePage = 2 << 20
+    static let hugePage = 2 << 20
     let base: UnsafeMutableRawPointer
     let capacity: Int
     /// Whether the kernel was asked to back this slab with huge pages.
