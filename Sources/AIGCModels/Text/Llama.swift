@@ -276,7 +276,7 @@ public final class LlamaModel: TextModel, @unchecked Sendable {
         let style: RopeStyle = c.ropeInterleaved ? .interleaved : .neox
         for (l, b) in blocks.enumerated() {
             Profiler.measure("norm") { b.attentionNorm.forward(x, rows: n, into: h) }
-            if n == 1 { cache.prefetch(layer: l, sequence: batch.sequences[0], positions: batch.positions[0]) }
+            if n == 1 { Profiler.measure("kv prefetch") { cache.prefetch(layer: l, sequence: batch.sequences[0], positions: batch.positions[0]) } }
             Profiler.measure("qkv") {
                 Linear.forward([(b.q, q, qDim), (b.k, k, kvDim), (b.v, v, kvDim)], input: h, rows: n, workspace: ws, pool: pool)
             }
