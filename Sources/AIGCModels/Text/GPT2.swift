@@ -148,7 +148,7 @@ public final class GPT2Model: TextModel, @unchecked Sendable {
         }
         let shape = AttentionShape(heads: config.heads, kvHeads: config.heads, headDim: C / config.heads)
         for (l, b) in blocks.enumerated() {
-            if n == 1 { Profiler.measure("kv prefetch") { cache.prefetch(layer: l, sequence: batch.sequences[0], positions: batch.positions[0]) } }
+            if n == 1 { cache.prefetch(layer: l, sequence: batch.sequences[0], positions: batch.positions[0]) }
             b.norm1.forward(x, rows: n, into: h)
             b.qkv.forward(h, rows: n, into: qkv, workspace: ws, pool: pool)
             for i in 0..<n {
