@@ -70,7 +70,7 @@ let package = Package(
         ]),
         .target(name: "AIGCTestSupport", dependencies: ["AIGCFormats", "AIGCTensor"], path: "Tests/AIGCTestSupport"),
         .testTarget(name: "AIGCKernelsTests", dependencies: ["AIGCKernels", "CKernels", "AIGCTestSupport"]),
-        .testTarget(name: "AIGCLayersTests", dependencies: ["AIGCLayers", "AIGCKernels", "AIGCTensor", "AIGCTestSupport"]),
+        .testTarget(name: "AIGCLayersTests", dependencies: ["AIGCLayers", "AIGCKernels", "AIGCTensor", "AIGCTestSupport", "CKernels"]),
         .testTarget(name: "AIGCFormatsTests", dependencies: ["AIGCFormats", "AIGCTensor", "AIGCTestSupport", "AIGCGeneration", "AIGCModels", "AIGCTokenizers"]),
         .testTarget(name: "AIGCTokenizersTests", dependencies: ["AIGCTokenizers", "AIGCGeneration", "AIGCFormats", "AIGCTestSupport"]),
         .testTarget(name: "AIGCSamplingTests", dependencies: ["AIGCSampling"]),

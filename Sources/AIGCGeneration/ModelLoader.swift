@@ -2,6 +2,7 @@
 // llama2.c checkpoint — and returns the model with its tokenizer and a description.
 import AIGCFormats
 import AIGCKernels
+import AIGCLayers
 import AIGCModels
 import AIGCTensor
 import AIGCTokenizers
@@ -22,6 +23,9 @@ public struct ModelInfo: Codable, Sendable {
     public var sha256: String?
 }
 
+/// The element type of a model's key/value caches (`--kv-cache`), for clients of this module.
+public typealias KVCachePrecision = AIGCLayers.KVCachePrecision
+
 /// A model ready to generate: the network, its tokenizer, and what it is.
 public final class LoadedModel: @unchecked Sendable {
     public let model: any TextModel
@@ -38,6 +42,12 @@ public final class LoadedModel: @unchecked Sendable {
         self.info = info
         self.chatTemplate = chatTemplate
         self.loadMilliseconds = loadMilliseconds
+    }
+
+    /// The element type of the key/value caches made from now on (half floats unless set).
+    public var cachePrecision: KVCachePrecision {
+        get { model.cachePrecision }
+        set { model.cachePrecision = newValue }
     }
 }
 

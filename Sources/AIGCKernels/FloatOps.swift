@@ -31,10 +31,17 @@ public typealias ConstFloatPointer = UnsafePointer<Float>
 }
 
 /// One head of attention over `count` cached positions: softmax(scale · q · keysᵀ) · values, with key
-/// and value rows `stride` floats apart; `scores` receives the attention weights (count floats).
-public func attend(into out: FloatPointer, query q: ConstFloatPointer, keys: ConstFloatPointer, values: ConstFloatPointer, count n: Int,
-                   stride: Int, dim: Int, scale: Float, scores: FloatPointer) {
-    aigc_attend_f32(q, keys, values, Int64(stride), Int64(n), Int64(dim), scale, scores, out)
+/// and value rows `stride` elements apart, floats or (`half`) half floats; `scores` receives the
+/// attention weights (count floats).
+public func attend(into out: FloatPointer, query q: ConstFloatPointer, keys: UnsafeRawPointer, values: UnsafeRawPointer, half: Bool,
+                   count n: Int, stride: Int, dim: Int, scale: Float, scores: FloatPointer) {
+    if half {
+        aigc_attend_f16(q, keys.assumingMemoryBound(to: UInt16.self), values.assumingMemoryBound(to: UInt16.self), Int64(stride), Int64(n),
+                        Int64(dim), scale, scores, out)
+    } else {
+        aigc_attend_f32(q, keys.assumingMemoryBound(to: Float.self), values.assumingMemoryBound(to: Float.self), Int64(stride), Int64(n),
+                        Int64(dim), scale, scores, out)
+    }
 }
 
 /// Prefetches `bytes` from `pointer` into this core's caches (aigc_prefetch_bytes).

@@ -30,7 +30,7 @@ public func causalAttention(queries q: ConstFloatPointer, qStride: Int, tokens n
     }
     let D = shape.headDim, H = shape.heads
     let group = H / shape.kvHeads
-    let kvDim = cache.kvDim
+    let kvDim = cache.kvDim, half = cache.precision == .f16, elementBytes = cache.rowBytes / kvDim
     let maxPositions = (positions.max() ?? 0) + 1
     workspace.reserveThreadScratch(threads: pool.threads, bytes: maxPositions * 4)
     pool.parallelFor(n * H) { task, thread in
@@ -39,9 +39,9 @@ public func causalAttention(queries q: ConstFloatPointer, qStride: Int, tokens n
         let qi = q + i * qStride + h * D
         let kvh = h / group
         let scores = workspace.scratch(thread: thread).assumingMemoryBound(to: Float.self)
-        let k0 = UnsafePointer(cache.key(layer: layer, sequence: s, position: 0)) + kvh * D
-        let v0 = UnsafePointer(cache.value(layer: layer, sequence: s, position: 0)) + kvh * D
-        attend(into: out + i * H * D + h * D, query: qi, keys: k0, values: v0, count: p + 1, stride: kvDim, dim: D,
+        let head = kvh * D * elementBytes
+        attend(into: out + i * H * D + h * D, query: qi, keys: cache.key(layer: layer, sequence: s, position: 0) + head,
+               values: cache.value(layer: layer, sequence: s, position: 0) + head, half: half, count: p + 1, stride: kvDim, dim: D,
                scale: shape.scale, scores: scores)
     }
 }
@@ -56,15 +56,14 @@ let prefillQueryBlock = 64
 
 /// Attention of n consecutive tokens (positions start..<start+n) of one sequence, per head and block
 /// of queries as S = Q·Kᵀ over the visible cached positions, causal mask, softmax, O = S·V — two
-/// sgemm calls per task that read Q, K and V in place through their strides.
+/// sgemm calls per task that read Q, K and V (as floats) in place through their strides.
 func prefillAttention(queries q: ConstFloatPointer, qStride: Int, tokens n: Int, start: Int, sequence s: Int, cache: KVCache,
                       layer: Int, shape: AttentionShape, into out: FloatPointer, workspace: Workspace, pool: ComputePool) {
     let D = shape.headDim, H = shape.heads, group = H / shape.kvHeads
     let kvDim = cache.kvDim, block = prefillQueryBlock
     let blocks = (n + block - 1) / block
     workspace.reserveThreadScratch(threads: pool.threads, bytes: min(n, block) * (start + n) * 4)
-    let k0 = UnsafePointer(cache.key(layer: layer, sequence: s, position: 0))
-    let v0 = UnsafePointer(cache.value(layer: layer, sequence: s, position: 0))
+    let (k0, v0) = cache.floatRows(layer: layer, sequence: s, count: start + n, workspace: workspace)
     // The last blocks see the most keys: hand them out first so that the short ones fill the end.
     pool.parallelFor(H * blocks) { task, thread in
         let b = blocks - 1 - task / H, h = task % H

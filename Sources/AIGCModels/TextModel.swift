@@ -80,6 +80,8 @@ public protocol TextModel: AnyObject, Sendable {
     /// Bytes of weights one decode step reads (every matrix once), for bandwidth bounds.
     var streamedWeightBytes: Int { get }
 
+    /// The element type of the caches `makeCache` makes (half floats unless set otherwise).
+    var cachePrecision: KVCachePrecision { get set }
     func makeCache(sequences: Int, contextLength: Int?) -> KVCache
     /// Runs `batch`, appending its keys and values to `cache`; returns logits for the tokens that want them.
     func forward(_ batch: TokenBatch, cache: KVCache) throws -> Logits

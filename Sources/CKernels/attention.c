@@ -1,9 +1,10 @@
 // Attention of one query vector over cached keys and values (a decode step of one head): scores,
-// softmax and the weighted sum of values in one call. The AVX2 path scores eight keys at a time, each
-// key's products in its own register, and folds the eight registers into one vector of scores with
-// a transposing reduction: one horizontal step per eight keys instead of one per key (the Swift SIMD
-// version reduced every key on its own, with a strictly ordered sum). The scalar path is its twin for
-// the tests and for machines without AVX2.
+// softmax and the weighted sum of values in one call, for cache rows of floats or of half floats
+// (llama.cpp's default cache, and ours: half the bytes a decode step reads cold). The AVX2 path
+// scores eight keys at a time, each key's products in its own register, and folds the eight
+// registers into one vector of scores with a transposing reduction: one horizontal step per eight
+// keys instead of one per key. The scalar path is its twin for the tests and for machines without
+// AVX2.
 #include <immintrin.h>
 #include "blocks.h"
 
@@ -26,72 +27,100 @@ AVX2 static inline float hsum8(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
-AVX2 static void scores_avx2(float *scores, const float *q, const float *keys, int64_t stride, int64_t n, int64_t dim, float scale) {
-    const __m256 vscale = _mm256_set1_ps(scale);
-    int64_t t = 0;
-    for (; t + 8 <= n; t += 8) {
-        __m256 acc[8];
-        for (int j = 0; j < 8; j++) acc[j] = _mm256_setzero_ps();
-        for (int64_t d = 0; d < dim; d += 8) {
-            const __m256 qd = _mm256_loadu_ps(q + d);
-            for (int j = 0; j < 8; j++) acc[j] = _mm256_fmadd_ps(qd, _mm256_loadu_ps(keys + (t + j) * stride + d), acc[j]);
-        }
-        _mm256_storeu_ps(scores + t, _mm256_mul_ps(fold8(acc), vscale));
-    }
-    for (; t < n; t++) {
-        __m256 acc = _mm256_setzero_ps();
-        for (int64_t d = 0; d < dim; d += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(q + d), _mm256_loadu_ps(keys + t * stride + d), acc);
-        scores[t] = hsum8(acc) * scale;
-    }
-}
+// Eight elements of a cache row as floats, and one element, for rows of floats and of halves.
+AVX2 static inline __m256 load8_f32(const float *p) { return _mm256_loadu_ps(p); }
+AVX2 static inline __m256 load8_f16(const uint16_t *p) { return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p)); }
+static inline float one_f32(float x) { return x; }
+static inline float one_f16(uint16_t h) { return aigc_f16_to_f32(h); }
 
 // out[c .. c + 8W) = sum over t of w[t] * values[t][c .. c + 8W), W registers of columns at a time.
-#define WEIGHTED_COLUMNS(W)                                                                        \
+#define WEIGHTED_COLUMNS(W, LOAD8)                                                                 \
     for (; c + 8 * (W) <= dim; c += 8 * (W)) {                                                     \
         __m256 acc[W];                                                                             \
         for (int j = 0; j < (W); j++) acc[j] = _mm256_setzero_ps();                                \
         for (int64_t t = 0; t < n; t++) {                                                          \
             const __m256 wt = _mm256_broadcast_ss(w + t);                                          \
-            const float *row = values + t * stride + c;                                            \
-            for (int j = 0; j < (W); j++) acc[j] = _mm256_fmadd_ps(wt, _mm256_loadu_ps(row + 8 * j), acc[j]); \
+            for (int j = 0; j < (W); j++) acc[j] = _mm256_fmadd_ps(wt, LOAD8(values + t * stride + c + 8 * j), acc[j]); \
         }                                                                                          \
         for (int j = 0; j < (W); j++) _mm256_storeu_ps(out + c + 8 * j, acc[j]);                   \
     }
 
-AVX2 static void weighted_avx2(float *out, const float *w, const float *values, int64_t stride, int64_t n, int64_t dim) {
-    int64_t c = 0;
-    WEIGHTED_COLUMNS(8)
-    WEIGHTED_COLUMNS(4)
-    WEIGHTED_COLUMNS(1)
+// The kernels of one element type T: scores, weighted sum, their scalar twin and the entry point.
+#define DEFINE_ATTEND(NAME, T)                                                                                   \
+AVX2 static void scores_##NAME(float *scores, const float *q, const T *keys, int64_t stride, int64_t n, int64_t dim, float scale) { \
+    const __m256 vscale = _mm256_set1_ps(scale);                                                                 \
+    int64_t t = 0;                                                                                               \
+    for (; t + 8 <= n; t += 8) {                                                                                 \
+        __m256 acc[8];                                                                                           \
+        for (int j = 0; j < 8; j++) acc[j] = _mm256_setzero_ps();                                                \
+        for (int64_t d = 0; d < dim; d += 8) {                                                                   \
+            const __m256 qd = _mm256_loadu_ps(q + d);                                                            \
+            for (int j = 0; j < 8; j++) acc[j] = _mm256_fmadd_ps(qd, load8_##NAME(keys + (t + j) * stride + d), acc[j]); \
+        }                                                                                                        \
+        _mm256_storeu_ps(scores + t, _mm256_mul_ps(fold8(acc), vscale));                                         \
+    }                                                                                                            \
+    for (; t < n; t++) {                                                                                         \
+        __m256 acc = _mm256_setzero_ps();                                                                        \
+        for (int64_t d = 0; d < dim; d += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(q + d), load8_##NAME(keys + t * stride + d), acc); \
+        scores[t] = hsum8(acc) * scale;                                                                          \
+    }                                                                                                            \
+}                                                                                                                \
+AVX2 static void weighted_##NAME(float *out, const float *w, const T *values, int64_t stride, int64_t n, int64_t dim) { \
+    int64_t c = 0;                                                                                               \
+    WEIGHTED_COLUMNS(8, load8_##NAME)                                                                            \
+    WEIGHTED_COLUMNS(4, load8_##NAME)                                                                            \
+    WEIGHTED_COLUMNS(1, load8_##NAME)                                                                            \
+}                                                                                                                \
+static void attend_scalar_##NAME(const float *q, const T *keys, const T *values, int64_t stride, int64_t n, int64_t dim, \
+                                 float scale, float *scores, float *out) {                                       \
+    for (int64_t t = 0; t < n; t++) {                                                                            \
+        float sum = 0.0f;                                                                                        \
+        for (int64_t d = 0; d < dim; d++) sum += q[d] * one_##NAME(keys[t * stride + d]);                        \
+        scores[t] = sum * scale;                                                                                 \
+    }                                                                                                            \
+    aigc_softmax_f32(scores, n);                                                                                 \
+    for (int64_t d = 0; d < dim; d++) {                                                                          \
+        float sum = 0.0f;                                                                                        \
+        for (int64_t t = 0; t < n; t++) sum += scores[t] * one_##NAME(values[t * stride + d]);                   \
+        out[d] = sum;                                                                                            \
+    }                                                                                                            \
+}                                                                                                                \
+void aigc_attend_##NAME(const float *q, const T *keys, const T *values, int64_t stride, int64_t n, int64_t dim, float scale, \
+                        float *scores, float *out) {                                                             \
+    if (n <= 0) {                                                                                                \
+        for (int64_t d = 0; d < dim; d++) out[d] = 0.0f;                                                         \
+        return;                                                                                                  \
+    }                                                                                                            \
+    if (aigc_simd_level() < AIGC_SIMD_AVX2 || dim % 8 != 0) {                                                    \
+        attend_scalar_##NAME(q, keys, values, stride, n, dim, scale, scores, out);                               \
+        return;                                                                                                  \
+    }                                                                                                            \
+    scores_##NAME(scores, q, keys, stride, n, dim, scale);                                                       \
+    aigc_softmax_f32(scores, n);                                                                                 \
+    weighted_##NAME(out, scores, values, stride, n, dim);                                                        \
 }
 
-static void attend_scalar(const float *q, const float *keys, const float *values, int64_t stride, int64_t n, int64_t dim,
-                          float scale, float *scores, float *out) {
-    for (int64_t t = 0; t < n; t++) {
-        float sum = 0.0f;
-        for (int64_t d = 0; d < dim; d++) sum += q[d] * keys[t * stride + d];
-        scores[t] = sum * scale;
+DEFINE_ATTEND(f32, float)
+DEFINE_ATTEND(f16, uint16_t)
+
+// Cache rows are stored in half precision, saturated at the largest finite half (65504): a key
+// or value beyond it would otherwise become infinite and turn its attention row into NaN.
+#define HALF_MAX 65504.0f
+
+AVX2 static void store_half_avx2(const float *src, uint16_t *dst, int64_t n) {
+    const __m256 hi = _mm256_set1_ps(HALF_MAX), lo = _mm256_set1_ps(-HALF_MAX);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 x = _mm256_min_ps(_mm256_max_ps(_mm256_loadu_ps(src + i), lo), hi);
+        _mm_storeu_si128((__m128i *)(dst + i), _mm256_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
     }
-    aigc_softmax_f32(scores, n);
-    for (int64_t d = 0; d < dim; d++) {
-        float sum = 0.0f;
-        for (int64_t t = 0; t < n; t++) sum += scores[t] * values[t * stride + d];
-        out[d] = sum;
-    }
+    for (; i < n; i++) dst[i] = aigc_f32_to_f16(src[i] > HALF_MAX ? HALF_MAX : src[i] < -HALF_MAX ? -HALF_MAX : src[i]);
 }
 
-void aigc_attend_f32(const float *q, const float *keys, const float *values, int64_t stride, int64_t n, int64_t dim, float scale,
-                     float *scores, float *out) {
-    if (n <= 0) {
-        for (int64_t d = 0; d < dim; d++) out[d] = 0.0f;
+void aigc_store_half_saturated(const float *src, uint16_t *dst, int64_t n) {
+    if (aigc_simd_level() >= AIGC_SIMD_AVX2) {
+        store_half_avx2(src, dst, n);
         return;
     }
-    if (aigc_simd_level() < AIGC_SIMD_AVX2 || dim % 8 != 0) {
-        attend_scalar(q, keys, values, stride, n, dim, scale, scores, out);
-        return;
-    }
-    scores_avx2(scores, q, keys, stride, n, dim, scale);
-    aigc_softmax_f32(scores, n);
-    weighted_avx2(out, scores, values, stride, n, dim);
+    for (int64_t i = 0; i < n; i++) dst[i] = aigc_f32_to_f16(src[i] > HALF_MAX ? HALF_MAX : src[i] < -HALF_MAX ? -HALF_MAX : src[i]);
 }
-

@@ -66,8 +66,10 @@ import Glibc
         }
     }
 
-    /// Decode attention of one head on both SIMD levels: counts around the eight-key groups, head
-    /// sizes that are and are not multiples of 8, key and value rows strided inside wider cache rows.
+    /// Decode attention of one head over cache rows of floats and of half floats, on both SIMD levels:
+    /// counts around the eight-key groups, head sizes that are and are not multiples of 8, key and
+    /// value rows strided inside wider cache rows. Half rows are checked against the reference on the
+    /// same halves widened to floats.
     @Test(arguments: [1, 2, 7, 8, 9, 16, 31, 65, 130])
     func attentionMatchesReferenceOnBothPaths(_ n: Int) {
         defer { aigc_set_simd_level(aigc_cpu_simd_level()) }
@@ -75,21 +77,45 @@ import Glibc
             var rng = TestRandom(seed: UInt64(400 + n * 7 + dim))
             let stride = 3 * dim + 5, offset = dim + 3, scale = 1 / Float(dim).squareRoot()
             let q = rng.floats(dim, scale: 2), keyRows = rng.floats(n * stride, scale: 2), valueRows = rng.floats(n * stride)
-            let keys = (0..<n).flatMap { keyRows[($0 * stride + offset)..<($0 * stride + offset + dim)] }
-            let values = (0..<n).flatMap { valueRows[($0 * stride + offset)..<($0 * stride + offset + dim)] }
-            let expected = Reference.attend(q, keys: keys, values: values, count: n, dim: dim, scale: scale)
-            for level in [AIGC_SIMD_SCALAR, AIGC_SIMD_AVX2] {
-                aigc_set_simd_level(Int32(level.rawValue))
-                var out = [Float](repeating: .nan, count: dim), scores = [Float](repeating: 0, count: n)
-                keyRows.withUnsafeBufferPointer { k in
-                    valueRows.withUnsafeBufferPointer { v in
-                        attend(into: &out, query: q, keys: k.baseAddress! + offset, values: v.baseAddress! + offset, count: n,
+            for half in [false, true] {
+                let k = half ? keyRows.map { aigc_f16_to_f32(aigc_f32_to_f16($0)) } : keyRows
+                let v = half ? valueRows.map { aigc_f16_to_f32(aigc_f32_to_f16($0)) } : valueRows
+                let keys = (0..<n).flatMap { k[($0 * stride + offset)..<($0 * stride + offset + dim)] }
+                let values = (0..<n).flatMap { v[($0 * stride + offset)..<($0 * stride + offset + dim)] }
+                let expected = Reference.attend(q, keys: keys, values: values, count: n, dim: dim, scale: scale)
+                let halfKeys = keyRows.map(aigc_f32_to_f16), halfValues = valueRows.map(aigc_f32_to_f16)
+                for level in [AIGC_SIMD_SCALAR, AIGC_SIMD_AVX2] {
+                    aigc_set_simd_level(Int32(level.rawValue))
+                    var out = [Float](repeating: .nan, count: dim), scores = [Float](repeating: 0, count: n)
+                    func run(_ keys: UnsafeRawPointer, _ values: UnsafeRawPointer, _ bytes: Int) {
+                        attend(into: &out, query: q, keys: keys + offset * bytes, values: values + offset * bytes, half: half, count: n,
                                stride: stride, dim: dim, scale: scale, scores: &scores)
                     }
+                    if half { run(halfKeys, halfValues, 2) } else { run(keyRows, valueRows, 4) }
+                    expectClose(out, expected, atol: 1e-5, rtol: 1e-4, "attend n=\(n) dim=\(dim) half \(half) level \(level)")
+                    #expect(abs(scores.reduce(0, +) - 1) < 1e-5)
                 }
-                expectClose(out, expected, atol: 1e-5, rtol: 1e-4, "attend n=\(n) dim=\(dim) level \(level)")
-                #expect(abs(scores.reduce(0, +) - 1) < 1e-5)
             }
+        }
+    }
+
+    /// Cache rows: rounded to the nearest half like the portable conversion, and saturated at the
+    /// largest finite half instead of overflowing to infinity, on both SIMD levels and odd lengths.
+    @Test(arguments: [1, 7, 8, 9, 61])
+    func cacheRowsRoundAndSaturateOnBothPaths(_ n: Int) {
+        defer { aigc_set_simd_level(aigc_cpu_simd_level()) }
+        var rng = TestRandom(seed: UInt64(90 + n))
+        var x = rng.floats(n, scale: 3)
+        x[0] = 1e6
+        if n > 2 { x[n - 1] = -70000; x[n / 2] = 65519 }
+        let expected = x.map { aigc_f32_to_f16(min(65504, max(-65504, $0))) }
+        #expect(expected[0] == 0x7BFF)
+        for level in [AIGC_SIMD_SCALAR, AIGC_SIMD_AVX2] {
+            aigc_set_simd_level(Int32(level.rawValue))
+            var out = [UInt16](repeating: 0, count: n)
+            aigc_store_half_saturated(x, &out, Int64(n))
+            #expect(out == expected, "level \(level)")
+            #expect(out.allSatisfy { aigc_f16_to_f32($0).isFinite })
         }
     }
 

@@ -117,9 +117,11 @@ public final class GPT2Model: TextModel, @unchecked Sendable {
         }
     }
 
+    public var cachePrecision = KVCachePrecision.f16
+
     public func makeCache(sequences: Int = 1, contextLength: Int? = nil) -> KVCache {
         KVCache(layers: config.layers, kvDim: config.hiddenSize, contextLength: min(contextLength ?? config.contextLength, config.contextLength),
-                sequences: sequences)
+                sequences: sequences, precision: cachePrecision)
     }
 
     public func forward(_ batch: TokenBatch, cache: KVCache) throws -> Logits {
@@ -153,8 +155,7 @@ public final class GPT2Model: TextModel, @unchecked Sendable {
             b.qkv.forward(h, rows: n, into: qkv, workspace: ws, pool: pool)
             for i in 0..<n {
                 let s = batch.sequences[i], p = batch.positions[i]
-                cache.key(layer: l, sequence: s, position: p).update(from: qkv + i * 3 * C + C, count: C)
-                cache.value(layer: l, sequence: s, position: p).update(from: qkv + i * 3 * C + 2 * C, count: C)
+                cache.store(layer: l, sequence: s, position: p, key: qkv + i * 3 * C + C, value: qkv + i * 3 * C + 2 * C)
             }
             causalAttention(queries: qkv, qStride: 3 * C, tokens: n, positions: batch.positions, sequences: batch.sequences,
                             cache: cache, layer: l, shape: shape, into: attended, workspace: ws, pool: pool)

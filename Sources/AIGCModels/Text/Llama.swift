@@ -238,9 +238,12 @@ public final class LlamaModel: TextModel, @unchecked Sendable {
         }
     }
 
+    public var cachePrecision = KVCachePrecision.f16
+
     public func makeCache(sequences: Int = 1, contextLength: Int? = nil) -> KVCache {
         KVCache(layers: config.layers, kvDim: config.kvHeads * config.headDim,
-                contextLength: min(contextLength ?? config.contextLength, config.contextLength), sequences: sequences)
+                contextLength: min(contextLength ?? config.contextLength, config.contextLength), sequences: sequences,
+                precision: cachePrecision)
     }
 
     public func forward(_ batch: TokenBatch, cache: KVCache) throws -> Logits {
@@ -289,8 +292,7 @@ public final class LlamaModel: TextModel, @unchecked Sendable {
                         rope(q + i * qDim, heads: c.heads, headDim: D, ropeDims: c.ropeDims, cos: cosines + i * half, sin: sines + i * half, style: style)
                         rope(k + i * kvDim, heads: c.kvHeads, headDim: D, ropeDims: c.ropeDims, cos: cosines + i * half, sin: sines + i * half, style: style)
                         let s = sequences[i], p = positions[i]
-                        cache.key(layer: l, sequence: s, position: p).update(from: k + i * kvDim, count: kvDim)
-                        cache.value(layer: l, sequence: s, position: p).update(from: v + i * kvDim, count: kvDim)
+                        cache.store(layer: l, sequence: s, position: p, key: k + i * kvDim, value: v + i * kvDim)
                     }
                 }
             }

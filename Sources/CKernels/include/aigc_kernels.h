@@ -95,10 +95,16 @@ void aigc_matmul_rows(int weight_type, const void *w, int64_t w_stride, int64_t 
 float aigc_dot_f32(const float *a, const float *b, int64_t n);
 /// In-place softmax of n floats; returns log(sum(exp(x))) of the input (for log-probabilities).
 float aigc_softmax_f32(float *x, int64_t n);
-/// One head of decode attention: scores[t] = scale * q . keys[t] for the n keys (rows `stride` floats
-/// apart), softmax over them, out = sum of scores[t] * values[t]. `scores` holds n floats.
+/// One head of decode attention: scores[t] = scale * q . keys[t] for the n keys (rows `stride`
+/// elements apart), softmax over them, out = sum of scores[t] * values[t]. `scores` holds n floats.
+/// Cache rows of floats (_f32) or of half floats (_f16).
 void aigc_attend_f32(const float *q, const float *keys, const float *values, int64_t stride, int64_t n, int64_t dim, float scale,
                      float *scores, float *out);
+void aigc_attend_f16(const float *q, const uint16_t *keys, const uint16_t *values, int64_t stride, int64_t n, int64_t dim, float scale,
+                     float *scores, float *out);
+/// dst = src as half floats, values beyond the largest finite half (65504) saturated to it
+/// (rows of the key/value cache).
+void aigc_store_half_saturated(const float *src, uint16_t *dst, int64_t n);
 /// x[i] = exp(x[i] - max(x)); returns the sum of the new values (softmax before its division).
 float aigc_exp_shifted_f32(float *x, int64_t n);
 /// gate[i] = silu(gate[i]) * up[i].

@@ -14,6 +14,7 @@ struct Bench: ParsableCommand {
     @Option(name: [.customShort("n"), .customLong("n-gen")], help: "Generation lengths to test, comma-separated (0: none).") var generate: String = "128"
     @Option(name: [.short, .customLong("threads")], help: "Thread counts, comma-separated.") var threads: String = "\(ComputePool.defaultThreads)"
     @Option(name: [.short, .customLong("repetitions")], help: "Timed runs per test (after one warm-up).") var repetitions: Int = 5
+    @Option(name: .customLong("kv-cache"), help: "Element type of the key/value cache: f16 or f32.") var kvCache: KVCachePrecision = .f16
     @Flag(help: "Print a JSON array, one object per test.") var json = false
     @Flag(help: "Measure the matrix-vector kernels alone (GB/s of weights per type) instead of a model.") var kernels = false
     @Flag(help: "Also measure memory bandwidth (STREAM triad) and report decode speed as a fraction of the bound it sets.") var bandwidth = false
@@ -46,6 +47,7 @@ struct Bench: ParsableCommand {
         for t in try Self.list(threads, "--threads") {
             let pool = ComputePool(threads: t)
             let loaded = try ModelLoader.load(path: path, name: installed?.name, pool: pool)
+            loaded.cachePrecision = kvCache
             let tests = prompts.map { Benchmark.Test.prompt($0) } + gens.map { Benchmark.Test.generation($0) }
             // The bound is measured beside every timed decode run, since this host's bandwidth moves
             // between seconds: each run's fraction is its speed over the bound taken just before it.

@@ -18,6 +18,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Database: postgres://user:pass@host:port/db (default: $AIGC_DATABASE, else SQLite in $AIGC_HOME).") var database: String?
     @Option(name: [.short, .customLong("threads")], help: "Compute threads.") var threads: Int?
     @Option(name: .customLong("max-sequences"), help: "Sequences decoded together per model.") var maxSequences = 8
+    @Option(name: .customLong("kv-cache"), help: "Element type of the key/value cache: f16 or f32.") var kvCache: KVCachePrecision = .f16
     @Option(name: .customLong("queue"), help: "Requests that may wait for a slot before 429.") var queue = 32
     @Option(help: "Seconds a request may run (0: no limit).") var timeout: Double = 600
     @Option(help: "JSON price table for usage metering.") var prices: String?
@@ -41,6 +42,7 @@ struct Serve: AsyncParsableCommand {
         options.port = port
         options.authRequired = auth.map { $0 == "required" }
         options.engine.maxSequences = maxSequences
+        options.engine.cachePrecision = kvCache
         options.engine.maxQueued = queue
         options.engine.requestTimeout = timeout > 0 ? timeout : nil
         options.maxTokensLimit = maxTokens > 0 ? maxTokens : nil

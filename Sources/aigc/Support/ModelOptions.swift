@@ -14,6 +14,9 @@ struct ModelOptions: ParsableArguments {
     @Option(name: [.short, .customLong("threads")], help: "Threads to compute with (default: all CPUs this process may use).")
     var threads: Int?
 
+    @Option(name: .customLong("kv-cache"), help: "Element type of the key/value cache: f16 (half the memory traffic, as llama.cpp) or f32.")
+    var kvCache: KVCachePrecision = .f16
+
     func validate() throws {
         if let threads, threads < 1 || threads > 256 { throw ValidationError("--threads must be 1...256") }
     }
@@ -26,9 +29,13 @@ struct ModelOptions: ParsableArguments {
     func load() throws -> LoadedModel {
         if let threads { ComputePool.configureShared(threads: threads) }
         let (path, installed) = try resolve()
-        return try ModelLoader.load(path: path, tokenizerPath: tokenizer, name: installed?.name)
+        let loaded = try ModelLoader.load(path: path, tokenizerPath: tokenizer, name: installed?.name)
+        loaded.cachePrecision = kvCache
+        return loaded
     }
 }
+
+extension KVCachePrecision: ExpressibleByArgument {}
 
 /// Writes text to stdout immediately (streaming).
 func writeOut(_ text: String) {
