@@ -18,8 +18,6 @@ public final class BatchEngine: @unchecked Sendable {
         public var prefillChunk = 256
         /// Seconds a request may run before it is ended (nil: no limit).
         public var requestTimeout: Double?
-        /// Element type of the engine's key/value cache.
-        public var cachePrecision = KVCachePrecision.f16
         public init() {}
     }
 
@@ -59,7 +57,6 @@ public final class BatchEngine: @unchecked Sendable {
     public init(_ loaded: LoadedModel, configuration: Configuration = Configuration()) {
         self.loaded = loaded
         self.configuration = configuration
-        loaded.cachePrecision = configuration.cachePrecision
         cache = loaded.model.makeCache(sequences: configuration.maxSequences, contextLength: nil)
         freeSlots = Array((0..<configuration.maxSequences).reversed())
         let thread = Thread { [unowned self] in self.loop() }

@@ -43,12 +43,6 @@ public final class LoadedModel: @unchecked Sendable {
         self.chatTemplate = chatTemplate
         self.loadMilliseconds = loadMilliseconds
     }
-
-    /// The element type of the key/value caches made from now on (half floats unless set).
-    public var cachePrecision: KVCachePrecision {
-        get { model.cachePrecision }
-        set { model.cachePrecision = newValue }
-    }
 }
 
 public enum ModelLoaderError: Error, CustomStringConvertible, Sendable {
@@ -92,8 +86,10 @@ public enum ModelFormat: String, Sendable {
 }
 
 public enum ModelLoader {
-    /// Loads the model at `path`. `tokenizerPath` overrides where the tokenizer comes from.
-    public static func load(path: String, tokenizerPath: String? = nil, name: String? = nil, pool: ComputePool = .shared) throws -> LoadedModel {
+    /// Loads the model at `path`. `tokenizerPath` overrides where the tokenizer comes from;
+    /// `cachePrecision` is the element type of the key/value caches the model makes.
+    public static func load(path: String, tokenizerPath: String? = nil, name: String? = nil, pool: ComputePool = .shared,
+                            cachePrecision: KVCachePrecision = .f16) throws -> LoadedModel {
         let start = DispatchTime.now()
         configureBLASSingleThreaded()
         let loaded: LoadedModel
@@ -103,6 +99,7 @@ public enum ModelLoader {
         case .llama2c: loaded = try loadLlama2C(path: path, tokenizerPath: tokenizerPath, name: name, pool: pool)
         }
         WeightArena.shared.seal()
+        loaded.model.cachePrecision = cachePrecision
         let ms = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6
         return LoadedModel(model: loaded.model, tokenizer: loaded.tokenizer, info: loaded.info, chatTemplate: loaded.chatTemplate, loadMilliseconds: ms)
     }

@@ -17,6 +17,8 @@ public struct ServerOptions: Sendable {
     /// nil: required unless the host is a loopback address.
     public var authRequired: Bool?
     public var engine = BatchEngine.Configuration()
+    /// Element type of the served models' key/value caches.
+    public var cachePrecision = KVCachePrecision.f16
     /// See `ServerContext.maxTokensLimit`.
     public var maxTokensLimit: Int?
     /// Image models to serve: name -> checkpoint path (architecture detected from the file).
@@ -53,7 +55,7 @@ public func buildRouter(_ server: ServerContext) -> Router<AIGCRequestContext> {
 /// Loads the models, opens the store and builds the application.
 public func buildApplication(_ options: ServerOptions, store: any Store, logger: Logger = Logger(label: "aigc")) throws -> some ApplicationProtocol {
     let served = try ServedModels(options.models.map { m in
-        try ServedModel(name: m.name, loaded: ModelLoader.load(path: m.path, name: m.name), configuration: options.engine)
+        try ServedModel(name: m.name, loaded: ModelLoader.load(path: m.path, name: m.name, cachePrecision: options.cachePrecision), configuration: options.engine)
     })
     let images = try ServedImageModels(options.imageModels.map { m in
         ServedImageModel(name: m.name, loaded: try ImageModelLoader.load(path: m.path))

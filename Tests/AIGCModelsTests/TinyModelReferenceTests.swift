@@ -25,11 +25,7 @@ struct TinyCase: CustomTestStringConvertible, Sendable {
         ["gguf", "safetensors"].flatMap { f in KVCachePrecision.allCases.map { TinyCase(name: n, form: f, cache: $0) } }
     }
 
-    func load() throws -> LoadedModel {
-        let loaded = try ModelLoader.load(path: path)
-        loaded.cachePrecision = cache
-        return loaded
-    }
+    func load() throws -> LoadedModel { try ModelLoader.load(path: path, cachePrecision: cache) }
 }
 
 /// |a - e| <= 1e-4 relative to the largest reference logit (and 1e-5 absolute).

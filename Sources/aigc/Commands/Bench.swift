@@ -46,8 +46,7 @@ struct Bench: ParsableCommand {
         if !json { writeOut("| model | size | params | quant | threads | test | t/s |\n|---|---|---|---|---|---|---|\n") }
         for t in try Self.list(threads, "--threads") {
             let pool = ComputePool(threads: t)
-            let loaded = try ModelLoader.load(path: path, name: installed?.name, pool: pool)
-            loaded.cachePrecision = kvCache
+            let loaded = try ModelLoader.load(path: path, name: installed?.name, pool: pool, cachePrecision: kvCache)
             let tests = prompts.map { Benchmark.Test.prompt($0) } + gens.map { Benchmark.Test.generation($0) }
             // The bound is measured beside every timed decode run, since this host's bandwidth moves
             // between seconds: each run's fraction is its speed over the bound taken just before it.

@@ -42,7 +42,7 @@ struct Serve: AsyncParsableCommand {
         options.port = port
         options.authRequired = auth.map { $0 == "required" }
         options.engine.maxSequences = maxSequences
-        options.engine.cachePrecision = kvCache
+        options.cachePrecision = kvCache
         options.engine.maxQueued = queue
         options.engine.requestTimeout = timeout > 0 ? timeout : nil
         options.maxTokensLimit = maxTokens > 0 ? maxTokens : nil

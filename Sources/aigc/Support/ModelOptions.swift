@@ -29,9 +29,7 @@ struct ModelOptions: ParsableArguments {
     func load() throws -> LoadedModel {
         if let threads { ComputePool.configureShared(threads: threads) }
         let (path, installed) = try resolve()
-        let loaded = try ModelLoader.load(path: path, tokenizerPath: tokenizer, name: installed?.name)
-        loaded.cachePrecision = kvCache
-        return loaded
+        return try ModelLoader.load(path: path, tokenizerPath: tokenizer, name: installed?.name, cachePrecision: kvCache)
     }
 }
 
