@@ -30,7 +30,7 @@ public func causalAttention(queries q: ConstFloatPointer, qStride: Int, tokens n
     }
     let D = shape.headDim, H = shape.heads
     let group = H / shape.kvHeads
-    let kvDim = cache.kvDim, half = cache.precision == .f16
+    let kvDim = cache.kvDim, half = cache.precision == .f16, elementBytes = cache.precision.bytes
     let maxPositions = (positions.max() ?? 0) + 1
     workspace.reserveThreadScratch(threads: pool.threads, bytes: maxPositions * 4)
     pool.parallelFor(n * H) { task, thread in
@@ -39,7 +39,7 @@ public func causalAttention(queries q: ConstFloatPointer, qStride: Int, tokens n
         let qi = q + i * qStride + h * D
         let kvh = h / group
         let scores = workspace.scratch(thread: thread).assumingMemoryBound(to: Float.self)
-        let head = kvh * D * cache.precision.bytes
+        let head = kvh * D * elementBytes
         attend(into: out + i * H * D + h * D, query: qi, keys: cache.key(layer: layer, sequence: s, position: 0) + head,
                values: cache.value(layer: layer, sequence: s, position: 0) + head, half: half, count: p + 1, stride: kvDim, dim: D,
                scale: shape.scale, scores: scores)
