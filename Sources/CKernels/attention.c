@@ -102,25 +102,3 @@ void aigc_attend_##NAME(const float *q, const T *keys, const T *values, int64_t 
 
 DEFINE_ATTEND(f32, float)
 DEFINE_ATTEND(f16, uint16_t)
-
-// Cache rows are stored in half precision, saturated at the largest finite half (65504): a key
-// or value beyond it would otherwise become infinite and turn its attention row into NaN.
-#define HALF_MAX 65504.0f
-
-AVX2 static void store_half_avx2(const float *src, uint16_t *dst, int64_t n) {
-    const __m256 hi = _mm256_set1_ps(HALF_MAX), lo = _mm256_set1_ps(-HALF_MAX);
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        const __m256 x = _mm256_min_ps(_mm256_max_ps(_mm256_loadu_ps(src + i), lo), hi);
-        _mm_storeu_si128((__m128i *)(dst + i), _mm256_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
-    }
-    for (; i < n; i++) dst[i] = aigc_f32_to_f16(src[i] > HALF_MAX ? HALF_MAX : src[i] < -HALF_MAX ? -HALF_MAX : src[i]);
-}
-
-void aigc_store_half_saturated(const float *src, uint16_t *dst, int64_t n) {
-    if (aigc_simd_level() >= AIGC_SIMD_AVX2) {
-        store_half_avx2(src, dst, n);
-        return;
-    }
-    for (int64_t i = 0; i < n; i++) dst[i] = aigc_f32_to_f16(src[i] > HALF_MAX ? HALF_MAX : src[i] < -HALF_MAX ? -HALF_MAX : src[i]);
-}

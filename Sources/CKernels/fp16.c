@@ -68,3 +68,28 @@ uint16_t aigc_f32_to_bf16(float f) {
     if ((w & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((w >> 16) | 64); // quiet NaN
     return (uint16_t)((w + (0x7fffu + ((w >> 16) & 1))) >> 16);               // round to nearest even
 }
+
+// Key/value cache rows: half floats saturated at the largest finite half (65504), since a key or
+// value beyond it would otherwise become infinite and turn its attention row into NaN. fmaxf and
+// fminf clamp as the vector min/max do (NaN goes to -65504 on both paths).
+#define HALF_MAX 65504.0f
+static inline uint16_t half_saturated(float x) { return aigc_f32_to_f16(fminf(fmaxf(x, -HALF_MAX), HALF_MAX)); }
+
+__attribute__((target("avx2,fma,f16c")))
+static void store_half_avx2(const float *src, uint16_t *dst, int64_t n) {
+    const __m256 hi = _mm256_set1_ps(HALF_MAX), lo = _mm256_set1_ps(-HALF_MAX);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 x = _mm256_min_ps(_mm256_max_ps(_mm256_loadu_ps(src + i), lo), hi);
+        _mm_storeu_si128((__m128i *)(dst + i), _mm256_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    }
+    for (; i < n; i++) dst[i] = half_saturated(src[i]);
+}
+
+void aigc_store_half_saturated(const float *src, uint16_t *dst, int64_t n) {
+    if (aigc_simd_level() >= AIGC_SIMD_AVX2) {
+        store_half_avx2(src, dst, n);
+        return;
+    }
+    for (int64_t i = 0; i < n; i++) dst[i] = half_saturated(src[i]);
+}

@@ -58,6 +58,9 @@ float aigc_f16_to_f32(uint16_t h);
 uint16_t aigc_f32_to_f16(float f);
 void aigc_f16_to_f32_row(const uint16_t *src, float *dst, int64_t n);
 void aigc_f32_to_f16_row(const float *src, uint16_t *dst, int64_t n);
+/// dst = src as half floats, values beyond the largest finite half (65504) saturated to it
+/// (rows of the key/value cache).
+void aigc_store_half_saturated(const float *src, uint16_t *dst, int64_t n);
 void aigc_bf16_to_f32_row(const uint16_t *src, float *dst, int64_t n);
 uint16_t aigc_f32_to_bf16(float f);
 
@@ -102,9 +105,6 @@ void aigc_attend_f32(const float *q, const float *keys, const float *values, int
                      float *scores, float *out);
 void aigc_attend_f16(const float *q, const uint16_t *keys, const uint16_t *values, int64_t stride, int64_t n, int64_t dim, float scale,
                      float *scores, float *out);
-/// dst = src as half floats, values beyond the largest finite half (65504) saturated to it
-/// (rows of the key/value cache).
-void aigc_store_half_saturated(const float *src, uint16_t *dst, int64_t n);
 /// x[i] = exp(x[i] - max(x)); returns the sum of the new values (softmax before its division).
 float aigc_exp_shifted_f32(float *x, int64_t n);
 /// gate[i] = silu(gate[i]) * up[i].
